@@ -60,6 +60,22 @@ int store_meta_set(store_t *st, const char *key, const char *value, char *err, s
 /* Count of rows in a table (one of the schema's names), or a negative code. */
 int64_t store_count(store_t *st, const char *table);
 
+/* ---- Change log (implemented in store_history.c) --------------------------------------------
+ * Between store_changeset_begin and store_changeset_end, inside one transaction the caller opened
+ * with store_begin, every INSERT/UPDATE/DELETE on the feature tables is recorded in `changes` by
+ * triggers: the whole row before and after, the geometry as its exact blob, so undo restores it
+ * byte for byte. Writes outside a changeset (bulk import) are not recorded; import bumps
+ * meta.data_version instead. */
+int store_changeset_begin(store_t *st, const char *user, const char *op, const char *summary_json,
+                          int64_t *changeset_id, char *err, size_t errlen);
+int store_changeset_end(store_t *st, char *err, size_t errlen);
+/* Reverts one changeset in its own transaction, as a new changeset (op "undo", undo_of = id) that
+ * can itself be undone. GP_ECONFLICT (with the feature named) when a later changeset touched the
+ * same rows and is still in force; GP_ENOTFOUND for an unknown id; GP_EINVAL if already undone. */
+int store_undo(store_t *st, int64_t changeset_id, const char *user, int64_t *undo_id, char *err, size_t errlen);
+/* The newest changes.id (0 when none): caches compare it to know what expired. */
+int64_t store_last_change_id(store_t *st);
+
 /* The feature tables, in dependency order, and each one's geometry type as SpatiaLite names it. */
 extern const char *const store_tables[];          /* NULL-terminated */
 const char *store_geometry_type(const char *table); /* NULL for a non-feature table */
