@@ -68,7 +68,13 @@ static const char store_migration_1[] =
     "SELECT CreateSpatialIndex('facilities', 'geom');"
     "SELECT CreateSpatialIndex('roads', 'geom');";
 
-static const char *const store_migrations[] = {store_migration_1};
+/* Version 2: API tokens (stored as SHA-256 hex of the token; the token itself is shown once). */
+static const char store_migration_2[] =
+    "CREATE TABLE tokens(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'admin')), hash TEXT NOT NULL UNIQUE,"
+    "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));";
+
+static const char *const store_migrations[] = {store_migration_1, store_migration_2};
 #define STORE_N_MIGRATIONS (int)(sizeof store_migrations / sizeof store_migrations[0])
 
 int store_exec(store_t *st, const char *sql, char *err, size_t errlen) {

@@ -13,6 +13,7 @@
  *   roads(fid, ext_id, class, name, geom MULTILINESTRING)
  *   changesets(id, ts, user, op, summary, undone_by, undo_of)              one user action
  *   changes(id, changeset, tbl, fid, kind, before_row, before_geom, after_row, after_geom)
+ *   tokens(id, name, role, hash, created)                                 API bearer tokens, hashed
  * All geometry is lon/lat EPSG:4326 (CGCS2000 data is stored as is: the two agree to centimetres),
  * with a SpatiaLite spatial index on every geometry column.
  *
@@ -24,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 enum {
     STORE_READWRITE = 0,
