@@ -1,0 +1,143 @@
+/* circles.h — service circles: their definitions from the rule profile, the dataset they are drawn
+ * on (facilities, buildings, communities, grids, roads projected once into a metric CRS), and the
+ * circle geometries per facility, dissolved per circle type, and per community.
+ *
+ * Straight-line circles are buffers of radius_m around each facility; network circles follow the
+ * roads (roadnet.h): the walking budget is minutes × walk_m_per_min (radius_m when no speed is
+ * given), the area is the reached roads buffered by network_buffer_m. Everything is computed in the
+ * dataset's UTM zone and returned in lon/lat (EPSG:4326). */
+#ifndef GP_CIRCLES_H
+#define GP_CIRCLES_H
+#include "buf.h"
+#include "geo.h"
+#include "roadnet.h"
+#include "srs.h"
+#include <jansson.h>
+#include <stdint.h>
+
+struct store;
+
+/* ---- Definitions ------------------------------------------------------------------------------ */
+typedef struct circles_def {
+    char id[32];                /* life_15min, daily_10min, ... */
+    char label[128];            /* UTF-8, e.g. "15分钟生活圈" */
+    char **facility_types;      /* a facility of any of these types serves the circle */
+    int n_types;
+    double radius_m;            /* straight-line radius (GB 50180-2018 figure) */
+    double minutes;             /* 0 when not given */
+    double walk_m_per_min;      /* 0 when not given */
+    int required;               /* counts for the "complete life circle" check */
+} circles_def_t;
+
+typedef struct circles_defs {
+    circles_def_t *defs;
+    int n;
+    double network_buffer_m;    /* reached roads are buffered by this much */
+} circles_defs_t;
+
+/* Parses the profile's "circles" object and "network_buffer_m" (siblings in the profile root; a
+ * bare "circles" object is accepted too). Every number may be bare or {"value": N, "source": S}.
+ * Returns 0 and *out (free with circles_defs_free), or GP_EINVAL naming the circle and field at fault. */
+int circles_defs_parse(const json_t *profile, circles_defs_t **out, char *err, size_t errlen);
+/* The built-in GB 50180-2018 defaults (the same numbers as docs/rules.md). Caller frees. NULL on ENOMEM. */
+circles_defs_t *circles_defs_default(void);
+void circles_defs_free(circles_defs_t *defs);   /* accepts NULL */
+const circles_def_t *circles_defs_find(const circles_defs_t *defs, const char *id);
+int circles_def_has_type(const circles_def_t *def, const char *type);
+/* Walking distance budget over the network: minutes × speed when both are given, else radius_m. */
+double circles_def_budget_m(const circles_def_t *def);
+
+/* ---- Dataset ---------------------------------------------------------------------------------- */
+typedef enum { CIRCLES_STRAIGHT = 0, CIRCLES_NETWORK = 1 } circles_mode_t;
+const char *circles_mode_name(circles_mode_t mode);   /* "straight" or "network" */
+
+typedef struct circles_facility {
+    int64_t fid;
+    char type[32];
+    char *name;
+    double lon, lat, x, y;      /* x, y: metric */
+} circles_facility_t;
+
+typedef struct circles_building {
+    int64_t fid;
+    double lon, lat, x, y;      /* a point on the building (footprints: point on surface) */
+    int64_t households, population, elderly_alone, disabled, low_income;
+    int community, grid;        /* index into communities / grids, -1 when outside all */
+    char community_code[32], grid_code[32];   /* as stored; after circles_data_finish, of the index */
+} circles_building_t;
+
+typedef struct circles_area {
+    char code[32];
+    char *name;
+    GEOSGeometry *geom;         /* metric */
+    double minx, miny, maxx, maxy;
+} circles_area_t;
+
+typedef struct circles_data {
+    int epsg;                   /* the metric CRS (UTM zone at the data's centre) */
+    srs_t *to_metric, *to_lonlat;
+    circles_facility_t *facilities; int n_facilities, cap_facilities;
+    circles_building_t *buildings; int n_buildings, cap_buildings;
+    circles_area_t *communities; int n_communities, cap_communities;
+    circles_area_t *grids; int n_grids, cap_grids;
+    GEOSGeometry **roads; int n_roads, cap_roads;   /* metric lines */
+    roadnet_t *net;             /* built by circles_data_network */
+    double snap_max_m;          /* facility farther than this from a road is off the network (500) */
+    int node_crossings;         /* roadnet_build option (0: junctions are shared vertices, OSM style) */
+} circles_data_t;
+
+/* An empty dataset whose metric CRS is the UTM zone at (lon0, lat0). Returns 0 and *out (free with
+ * circles_data_free), GP_EGEOM when PROJ cannot make the transform. */
+int circles_data_new(double lon0, double lat0, circles_data_t **out, char *err, size_t errlen);
+void circles_data_free(GEOSContextHandle_t gctx, circles_data_t *d);   /* accepts NULL */
+
+/* Adders take lon/lat input and copy what they keep. community/grid codes may be NULL or "":
+ * circles_data_finish then places the building by point-in-polygon. Return 0 or a negative code. */
+int circles_data_add_facility(circles_data_t *d, int64_t fid, const char *type, const char *name, double lon, double lat);
+int circles_data_add_building(GEOSContextHandle_t gctx, circles_data_t *d, int64_t fid, const GEOSGeometry *geom,
+                              const int64_t counts[5], const char *community_code, const char *grid_code);
+int circles_data_add_area(GEOSContextHandle_t gctx, circles_data_t *d, int is_grid, const char *code, const char *name,
+                          const GEOSGeometry *geom, char *err, size_t errlen);
+int circles_data_add_road(GEOSContextHandle_t gctx, circles_data_t *d, const GEOSGeometry *geom);
+/* Resolves building -> community/grid links after everything was added: a building's stored code
+ * wins when it names a loaded area, otherwise the area containing its point is used. */
+int circles_data_finish(GEOSContextHandle_t gctx, circles_data_t *d, char *err, size_t errlen);
+/* Builds the road graph once (no-op when built). GP_ENOTFOUND when the dataset has no roads. */
+int circles_data_network(GEOSContextHandle_t gctx, circles_data_t *d, char *err, size_t errlen);
+
+/* Reads a gridplan database (facilities, buildings, communities, grids, roads) into a new dataset
+ * and finishes it. GP_ENOTFOUND when it holds neither buildings nor facilities. */
+int circles_data_load(GEOSContextHandle_t gctx, struct store *st, circles_data_t **out, char *err, size_t errlen);
+
+/* ---- Circles ---------------------------------------------------------------------------------- */
+/* Network reach of the facilities of def (all of them when facility < 0, else that one index),
+ * after circles_data_network. *out is NULL-free: nsrc may be 0. Caller frees with roadnet_reach_free.
+ * *unsnapped counts facilities farther than snap_max_m from any road (may be NULL). */
+int circles_network_reach(circles_data_t *d, const circles_def_t *def, int facility, roadnet_reach_t **out,
+                          int *unsnapped);
+
+/* The circle of one facility (index into d->facilities) or, with facility < 0, the dissolved
+ * circle of every facility of def's types, in the metric CRS (metric != 0) or lon/lat. buffer_m is
+ * the width around reached roads (network mode; defs->network_buffer_m). May be an empty polygon.
+ * Caller frees; NULL with err on failure (network mode without roads: GP_ENOTFOUND's sentence). */
+GEOSGeometry *circles_area(GEOSContextHandle_t gctx, circles_data_t *d, const circles_def_t *def, int facility,
+                           circles_mode_t mode, double buffer_m, int metric, char *err, size_t errlen);
+
+enum { CIRCLES_PER_FACILITY = 0, CIRCLES_PER_TYPE = 1, CIRCLES_PER_COMMUNITY = 2 };
+/* Appends a GeoJSON FeatureCollection of circles (lon/lat, 7 decimals): for each def (or only the
+ * one named only_id when not NULL) one feature per facility, one dissolved feature per def, or one
+ * per def and community (the dissolved circle clipped to the community). Properties: circle, label,
+ * mode, radius_m / budget_m, facilities, area_m2 (+ facility_fid, facility_type, facility_name or
+ * community_code). The collection carries "mode". GP_ENOTFOUND for an unknown only_id. */
+int circles_geojson(GEOSContextHandle_t gctx, circles_data_t *d, const circles_defs_t *defs, const char *only_id,
+                    circles_mode_t mode, int per, buf_t *out, char *err, size_t errlen);
+
+/* Maps an OSM "key=value" category (facilities_points.geojson) to a facility type id, or NULL:
+ * amenity=school -> school, shop=supermarket|convenience -> supermarket, amenity=clinic|doctors,
+ * healthcare=clinic -> clinic, amenity=pharmacy -> pharmacy, amenity=kindergarten -> kindergarten,
+ * amenity=community_centre -> community_service, amenity=social_facility -> elder_care,
+ * amenity=fire_station -> fire_station, amenity=police -> police, leisure=fitness_centre|sports_centre
+ * -> fitness, amenity=library|arts_centre -> culture, amenity=hospital -> clinic. */
+const char *circles_osm_type(const char *category);
+
+#endif
