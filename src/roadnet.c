@@ -469,10 +469,20 @@ static int roadnet_add_piece(roadnet_reach_t *r, int e, double s0, double s1) {
     return GP_OK;
 }
 
+/* A reached stretch [s0, s1] metres along an edge from its first node. */
+typedef struct roadnet_interval { int edge; double s0, s1; } roadnet_interval_t;
+
+static int roadnet_interval_cmp(const void *a, const void *b) {
+    const roadnet_interval_t *x = a, *y = b;
+    if (x->edge != y->edge) return x->edge < y->edge ? -1 : 1;
+    return x->s0 < y->s0 ? -1 : x->s0 > y->s0 ? 1 : 0;
+}
+
 int roadnet_reach(const roadnet_t *net, const roadnet_pos_t *src, int nsrc, double budget_m, roadnet_reach_t **out) {
     roadnet_reach_t *r = calloc(1, sizeof *r);
     roadnet_heap_t h = {0};
-    int rc = GP_ENOMEM;
+    roadnet_interval_t *seg = NULL, *iv = NULL;
+    int rc = GP_ENOMEM, nseg = 0;
     *out = NULL;
     if (!r) return GP_ENOMEM;
     r->net = net;
@@ -483,6 +493,9 @@ int roadnet_reach(const roadnet_t *net, const roadnet_pos_t *src, int nsrc, doub
     for (int i = 0; i < net->n_nodes; i++) r->dist[i] = INFINITY;
     r->nsrc = nsrc;
     if (nsrc > 0) memcpy(r->src, src, (size_t)nsrc * sizeof *src);
+    seg = malloc((size_t)(nsrc > 0 ? nsrc : 1) * sizeof *seg);
+    iv = malloc((size_t)(nsrc + 2) * sizeof *iv);
+    if (!seg || !iv) goto end;
     for (int i = 0; i < nsrc; i++) {
         const roadnet_pos_t *p = &src[i];
         assert(p->edge >= 0 && p->edge < net->n_edges);
@@ -493,8 +506,9 @@ int roadnet_reach(const roadnet_t *net, const roadnet_pos_t *src, int nsrc, doub
         if (du < r->dist[u] && du <= budget_m) { r->dist[u] = du; if (roadnet_heap_push(&h, du, u)) goto end; }
         if (dv < r->dist[v] && dv <= budget_m) { r->dist[v] = dv; if (roadnet_heap_push(&h, dv, v)) goto end; }
         /* The stretch of the source's own edge walked from the snapped point both ways. */
-        if (roadnet_add_piece(r, p->edge, fmax(0, at - left), fmin(len, at + left))) goto end;
+        seg[nseg++] = (roadnet_interval_t){.edge = p->edge, .s0 = fmax(0, at - left), .s1 = fmin(len, at + left)};
     }
+    qsort(seg, (size_t)nseg, sizeof *seg, roadnet_interval_cmp);
     while (h.n > 0) {
         roadnet_heap_item_t it = roadnet_heap_pop(&h);
         if (it.d > r->dist[it.node]) continue;   /* stale entry */
@@ -507,23 +521,32 @@ int roadnet_reach(const roadnet_t *net, const roadnet_pos_t *src, int nsrc, doub
             }
         }
     }
-    /* Pieces: from each reached end, the remaining budget along the edge; both ends meeting means
-     * the whole edge. Only edges touching a reached node can be reached beyond the source pieces. */
-    for (int e = 0; e < net->n_edges; e++) {
+    /* Pieces: from each reached end, the remaining budget along the edge, plus the sources' own
+     * stretches; their union is emitted once, so lengths are not counted twice. */
+    for (int e = 0, si = 0; e < net->n_edges; e++) {
         double du = r->dist[net->eu[e]], dv = r->dist[net->ev[e]], len = net->elen[e];
-        if (du > budget_m && dv > budget_m) continue;
-        double a = du <= budget_m ? fmin(len, budget_m - du) : 0;
-        double b = dv <= budget_m ? fmin(len, budget_m - dv) : 0;
-        if (a + b >= len) rc = roadnet_add_piece(r, e, 0, len);
-        else {
-            rc = roadnet_add_piece(r, e, 0, a);
-            if (!rc) rc = roadnet_add_piece(r, e, len - b, len);
+        int n = 0;
+        if (du <= budget_m) iv[n++] = (roadnet_interval_t){e, 0, fmin(len, budget_m - du)};
+        if (dv <= budget_m) iv[n++] = (roadnet_interval_t){e, fmax(0, len - (budget_m - dv)), len};
+        while (si < nseg && seg[si].edge < e) si++;
+        for (; si < nseg && seg[si].edge == e; si++) {
+            if (n == nsrc + 2) break;
+            iv[n++] = seg[si];
         }
-        if (rc) goto end;
+        if (n == 0) continue;
+        qsort(iv, (size_t)n, sizeof *iv, roadnet_interval_cmp);
+        double s0 = iv[0].s0, s1 = iv[0].s1;
+        for (int k = 1; k <= n; k++) {
+            if (k < n && iv[k].s0 <= s1) { s1 = fmax(s1, iv[k].s1); continue; }
+            if ((rc = roadnet_add_piece(r, e, s0, s1))) goto end;
+            if (k < n) { s0 = iv[k].s0; s1 = iv[k].s1; }
+        }
     }
     rc = GP_OK;
 end:
     free(h.a);
+    free(seg);
+    free(iv);
     if (rc) roadnet_reach_free(r);
     else *out = r;
     return rc;
