@@ -621,3 +621,153 @@ const char *circles_osm_type(const char *category) {
         if (!strcmp(map[i][0], category)) return map[i][1];
     return NULL;
 }
+
+/* ---- Loading from GeoJSON files ----------------------------------------------------------------- */
+
+/* An integer property given as a number or a numeric string; def when absent. */
+static int64_t circles_prop_int(const json_t *props, const char *key, int64_t def) {
+    const json_t *v = json_object_get(props, key);
+    if (json_is_integer(v)) return json_integer_value(v);
+    if (json_is_real(v)) return (int64_t)json_real_value(v);
+    if (json_is_string(v) && *json_string_value(v)) return strtoll(json_string_value(v), NULL, 10);
+    return def;
+}
+
+static const char *circles_prop_str(const json_t *props, const char *key) {
+    const json_t *v = json_object_get(props, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+typedef struct circles_layer { json_t *root; GEOSGeometry **geoms; size_t n; } circles_layer_t;
+
+static int circles_read_layer(GEOSContextHandle_t g, const char *path, circles_layer_t *l, double bbox[4], char *err, size_t errlen) {
+    json_error_t je;
+    memset(l, 0, sizeof *l);
+    if (!path) return GP_OK;
+    l->root = json_load_file(path, 0, &je);
+    if (!l->root) return err_set(err, errlen, GP_EINVAL, "%s:%d: %s", path, je.line, je.text);
+    const json_t *features = json_object_get(l->root, "features");
+    if (!json_is_array(features)) return err_set(err, errlen, GP_EINVAL, "%s: not a GeoJSON FeatureCollection", path);
+    l->n = json_array_size(features);
+    l->geoms = calloc(l->n + 1, sizeof *l->geoms);
+    if (!l->geoms) return GP_ENOMEM;
+    for (size_t i = 0; i < l->n; i++) {
+        char why[200];
+        l->geoms[i] = geo_from_geojson(g, json_object_get(json_array_get(features, i), "geometry"), why, sizeof why);
+        if (!l->geoms[i]) return err_set(err, errlen, GP_EINVAL, "%s: feature %zu: %s", path, i, why);
+        double a, b, c, e;
+        if (bbox && !geo_bounds(g, l->geoms[i], &a, &b, &c, &e)) {
+            bbox[0] = fmin(bbox[0], a);
+            bbox[1] = fmin(bbox[1], b);
+            bbox[2] = fmax(bbox[2], c);
+            bbox[3] = fmax(bbox[3], e);
+        }
+    }
+    return GP_OK;
+}
+
+static void circles_layer_free(GEOSContextHandle_t g, circles_layer_t *l) {
+    for (size_t i = 0; l->geoms && i < l->n; i++)
+        if (l->geoms[i]) GEOSGeom_destroy_r(g, l->geoms[i]);
+    free(l->geoms);
+    json_decref(l->root);
+}
+
+int circles_data_load_geojson(GEOSContextHandle_t g, const char *const paths[CIRCLES_N_LAYERS], circles_data_t **out,
+                              int *skipped, char *err, size_t errlen) {
+    circles_layer_t layers[CIRCLES_N_LAYERS];
+    double bbox[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    circles_data_t *d = NULL;
+    int rc = GP_OK, skip = 0;
+    *out = NULL;
+    memset(layers, 0, sizeof layers);
+    for (int k = 0; k < CIRCLES_N_LAYERS && !rc; k++)
+        rc = circles_read_layer(g, paths[k], &layers[k], k <= CIRCLES_LAYER_BUILDINGS ? bbox : NULL, err, errlen);
+    if (rc) goto end;
+    if (!isfinite(bbox[0])) { rc = err_set(err, errlen, GP_ENOTFOUND, "no facilities and no buildings given"); goto end; }
+    if ((rc = circles_data_new((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, &d, err, errlen))) goto end;
+    for (int k = 0; k < CIRCLES_N_LAYERS && !rc; k++) {
+        const json_t *features = json_object_get(layers[k].root, "features");
+        for (size_t i = 0; i < layers[k].n && !rc; i++) {
+            const json_t *props = json_object_get(json_array_get(features, i), "properties");
+            const GEOSGeometry *geom = layers[k].geoms[i];
+            int64_t fid = circles_prop_int(props, "fid", (int64_t)i + 1);
+            if (k == CIRCLES_LAYER_FACILITIES) {
+                const char *type = circles_prop_str(props, "type");
+                if (!type || !*type) type = circles_osm_type(circles_prop_str(props, "category"));
+                double lon, lat;
+                if (!type || GEOSGeomTypeId_r(g, geom) != GEOS_POINT) { skip++; continue; }
+                GEOSGeomGetX_r(g, geom, &lon);
+                GEOSGeomGetY_r(g, geom, &lat);
+                fid = circles_prop_int(props, "fid", circles_prop_int(props, "osm_id", (int64_t)i + 1));
+                rc = circles_data_add_facility(d, fid, type, circles_prop_str(props, "name"), lon, lat);
+                if (rc) err_set(err, errlen, rc, "%s: feature %zu: bad facility", paths[k], i);
+            } else if (k == CIRCLES_LAYER_BUILDINGS) {
+                int64_t counts[5] = {circles_prop_int(props, "households", 1), circles_prop_int(props, "population", 0),
+                                     circles_prop_int(props, "elderly_alone", 0), circles_prop_int(props, "disabled", 0),
+                                     circles_prop_int(props, "low_income", 0)};
+                rc = circles_data_add_building(g, d, fid, geom, counts, circles_prop_str(props, "community_code"),
+                                               circles_prop_str(props, "grid_code"));
+                if (rc) err_set(err, errlen, rc, "%s: feature %zu: bad building geometry", paths[k], i);
+            } else if (k == CIRCLES_LAYER_ROADS) {
+                rc = circles_data_add_road(g, d, geom);
+                if (rc) err_set(err, errlen, rc, "%s: feature %zu: bad road geometry", paths[k], i);
+            } else {
+                const char *code = circles_prop_str(props, "code");
+                char fallback[32];
+                if (!code) { snprintf(fallback, sizeof fallback, "%zu", i + 1); code = fallback; }
+                rc = circles_data_add_area(g, d, k == CIRCLES_LAYER_GRIDS, code, circles_prop_str(props, "name"), geom, err, errlen);
+            }
+        }
+    }
+    if (!rc) rc = circles_data_finish(g, d, err, errlen);
+end:
+    for (int k = 0; k < CIRCLES_N_LAYERS; k++) circles_layer_free(g, &layers[k]);
+    if (rc) circles_data_free(g, d);
+    else *out = d;
+    if (skipped) *skipped = skip;
+    return rc;
+}
+
+int circles_defs_set(circles_defs_t *defs, const char *overrides, char *err, size_t errlen) {
+    char *copy = strdup(overrides), *save = NULL;
+    int rc = GP_OK;
+    if (!copy) return GP_ENOMEM;
+    for (char *item = strtok_r(copy, ",", &save); item && !rc; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '='), *end;
+        if (!eq) { rc = err_set(err, errlen, GP_EINVAL, "'%s': expected key=value", item); break; }
+        *eq = 0;
+        const char *value = eq + 1;
+        double num = strtod(value, &end);
+        int numeric = end != value && *end == 0;
+        if (!strcmp(item, "network_buffer_m")) {
+            if (!numeric || !(num > 0) || num > 1000) rc = err_set(err, errlen, GP_EINVAL, "network_buffer_m: expected metres in (0, 1000]");
+            else defs->network_buffer_m = num;
+            continue;
+        }
+        char *dot = strchr(item, '.');
+        if (!dot) { rc = err_set(err, errlen, GP_EINVAL, "'%s': expected <circle>.<field> or network_buffer_m", item); break; }
+        *dot = 0;
+        const char *field = dot + 1;
+        circles_def_t *def = (circles_def_t *)circles_defs_find(defs, item);
+        if (!def) { rc = err_set(err, errlen, GP_ENOTFOUND, "unknown circle '%s'", item); break; }
+        if (!strcmp(field, "radius_m") && numeric && num > 0 && num <= 100000) def->radius_m = num;
+        else if (!strcmp(field, "minutes") && numeric && num >= 0 && num <= 600) def->minutes = num;
+        else if (!strcmp(field, "walk_m_per_min") && numeric && num >= 0 && num <= 2000) def->walk_m_per_min = num;
+        else if (!strcmp(field, "required_for_life_circle") && (!strcmp(value, "true") || !strcmp(value, "false")))
+            def->required = !strcmp(value, "true");
+        else if (!strcmp(field, "facility_types") && *value) {
+            for (int i = 0; i < def->n_types; i++) free(def->facility_types[i]);
+            def->n_types = 0;
+            char *types = strdup(value), *tsave = NULL;
+            if (!types) { rc = GP_ENOMEM; break; }
+            for (char *t = strtok_r(types, "|", &tsave); t && !rc; t = strtok_r(NULL, "|", &tsave))
+                rc = strlen(t) < 32 ? circles_add_type(def, t) : err_set(err, errlen, GP_EINVAL, "%s.facility_types: '%s' too long", def->id, t);
+            free(types);
+            if (!rc && def->n_types == 0) rc = err_set(err, errlen, GP_EINVAL, "%s.facility_types: empty", def->id);
+        } else
+            rc = err_set(err, errlen, GP_EINVAL, "%s.%s=%s: unknown field or value out of range", item, field, value);
+    }
+    free(copy);
+    return rc;
+}

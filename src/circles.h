@@ -42,6 +42,10 @@ int circles_defs_parse(const json_t *profile, circles_defs_t **out, char *err, s
 /* The built-in GB 50180-2018 defaults (the same numbers as docs/rules.md). Caller frees. NULL on ENOMEM. */
 circles_defs_t *circles_defs_default(void);
 void circles_defs_free(circles_defs_t *defs);   /* accepts NULL */
+/* Applies comma-separated overrides "<circle>.<field>=<value>" (fields radius_m, minutes,
+ * walk_m_per_min, required_for_life_circle=true|false, facility_types=a|b) and "network_buffer_m=N".
+ * Returns 0, GP_ENOTFOUND for an unknown circle, GP_EINVAL naming the bad item. */
+int circles_defs_set(circles_defs_t *defs, const char *overrides, char *err, size_t errlen);
 const circles_def_t *circles_defs_find(const circles_defs_t *defs, const char *id);
 int circles_def_has_type(const circles_def_t *def, const char *type);
 /* Walking distance budget over the network: minutes × speed when both are given, else radius_m. */
@@ -108,6 +112,16 @@ int circles_data_network(GEOSContextHandle_t gctx, circles_data_t *d, char *err,
 /* Reads a gridplan database (facilities, buildings, communities, grids, roads) into a new dataset
  * and finishes it. GP_ENOTFOUND when it holds neither buildings nor facilities. */
 int circles_data_load(GEOSContextHandle_t gctx, struct store *st, circles_data_t **out, char *err, size_t errlen);
+
+/* Reads GeoJSON FeatureCollections (lon/lat), any path may be NULL: facilities (Point; "type", or
+ * an OSM "category" mapped by circles_osm_type; others are skipped and counted in *skipped),
+ * buildings (Point or footprint; households default 1, population, elderly_alone, disabled,
+ * low_income, community_code, grid_code), communities and grids ("code", "name"), roads (lines).
+ * "fid" (facilities also "osm_id") or the feature's 1-based position is the id. */
+enum { CIRCLES_LAYER_FACILITIES, CIRCLES_LAYER_BUILDINGS, CIRCLES_LAYER_COMMUNITIES, CIRCLES_LAYER_GRIDS,
+       CIRCLES_LAYER_ROADS, CIRCLES_N_LAYERS };
+int circles_data_load_geojson(GEOSContextHandle_t gctx, const char *const paths[CIRCLES_N_LAYERS], circles_data_t **out,
+                              int *skipped, char *err, size_t errlen);
 
 /* ---- Circles ---------------------------------------------------------------------------------- */
 /* Network reach of the facilities of def (all of them when facility < 0, else that one index),

@@ -8,9 +8,15 @@
 #define GRIDPLAN_VERSION "0.1.0"
 
 int cmd_info(int argc, char **argv);
+int cmd_circles(int argc, char **argv);
+int cmd_coverage(int argc, char **argv);
+int cmd_gaps(int argc, char **argv);
 
 static const cli_command_t commands[] = {
     {"info", cmd_info, "counts, extent, CRS and household totals of a database"},
+    {"circles", cmd_circles, "service circles as GeoJSON: per facility, per type, per community"},
+    {"coverage", cmd_coverage, "households reached by each service circle, per community and grid"},
+    {"gaps", cmd_gaps, "suggest new facility sites that cover the most uncovered households"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *out) {
