@@ -113,6 +113,10 @@ int circles_data_network(GEOSContextHandle_t gctx, circles_data_t *d, char *err,
  * and finishes it. GP_ENOTFOUND when it holds neither buildings nor facilities. */
 int circles_data_load(GEOSContextHandle_t gctx, struct store *st, circles_data_t **out, char *err, size_t errlen);
 
+/* The data's version stamp "<meta data_version>:<newest changes.id>": a cache of circles or coverage
+ * is valid while the stamp is unchanged (imports bump data_version, edits add changes). */
+int circles_store_stamp(struct store *st, char *out, size_t outlen);
+
 /* Reads GeoJSON FeatureCollections (lon/lat), any path may be NULL: facilities (Point; "type", or
  * an OSM "category" mapped by circles_osm_type; others are skipped and counted in *skipped),
  * buildings (Point or footprint; households default 1, population, elderly_alone, disabled,

@@ -390,3 +390,83 @@ Test(coverage, helsinki_network_is_within_straight_budget_plus_buffer) {
     circles_defs_free(defs);
     circles_data_free(g, d);
 }
+
+/* ---- From the database, and recomputation after edits ------------------------------------------ */
+#include "store.h"
+#include <unistd.h>
+
+static void exec(store_t *st, const char *sql) {
+    char err[512] = "";
+    cr_assert_eq(store_exec(st, sql, err, sizeof err), 0, "%s: %s", sql, err);
+}
+
+Test(coverage, loads_the_store_and_follows_edits) {
+    char path[] = "/tmp/gp_cov_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    unlink(path);
+    store_t *st;
+    char err[512] = "";
+    cr_assert_eq(store_open(path, STORE_CREATE, &st, err, sizeof err), 0, "%s", err);
+    exec(st, "INSERT INTO communities(code, name, households, geom) VALUES ('110101001001', '东华门', 30,"
+             " CastToMultiPolygon(GeomFromText('POLYGON((116.39 39.89, 116.41 39.89, 116.41 39.91, 116.39 39.91, 116.39 39.89))', 4326)));"
+             "INSERT INTO facilities(type, name, geom) VALUES ('clinic', '社区卫生站', MakePoint(116.40, 39.90, 4326));"
+             "INSERT INTO buildings(households, population, elderly_alone, community_code, geom) VALUES"
+             " (10, 25, 2, '110101001001', MakePoint(116.401, 39.901, 4326)),"   /* ~140 m away */
+             " (20, 50, 1, NULL, CastToMultiPolygon(GeomFromText('POLYGON((116.4075 39.9, 116.4085 39.9, 116.4085 39.9008,"
+             " 116.4075 39.9008, 116.4075 39.9))', 4326)));"                       /* ~680 m away, placed by point-in-polygon */
+             "INSERT INTO meta(key, value) VALUES ('data_version', '1')"
+             " ON CONFLICT(key) DO UPDATE SET value = excluded.value;");
+    char stamp1[64], stamp2[64];
+    cr_assert_eq(circles_store_stamp(st, stamp1, sizeof stamp1), 0);
+    cr_assert_str_eq(stamp1, "1:0");
+    GEOSContextHandle_t gg = g;
+    circles_data_t *d;
+    cr_assert_eq(circles_data_load(gg, st, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(d->n_buildings, 2);
+    cr_assert_eq(d->n_facilities, 1);
+    cr_assert_eq(d->buildings[1].community, 0, "the footprint is inside the community");
+    circles_defs_t *defs = circles_defs_default();
+    int health = 2;
+    coverage_t *cov;
+    cr_assert_eq(coverage_compute(gg, d, defs, CIRCLES_STRAIGHT, 1, &cov, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cov->communities[0].covered[health].v[COV_HOUSEHOLDS], 10);
+    cr_assert_eq(cov->communities[0].total.v[COV_HOUSEHOLDS], 30);
+    coverage_free(cov);
+    circles_data_free(gg, d);
+    /* Move the clinic east: both buildings now lie within 500 m; the stamp changes with the import. */
+    exec(st, "UPDATE facilities SET geom = MakePoint(116.405, 39.9003, 4326);"
+             "UPDATE meta SET value = '2' WHERE key = 'data_version'");
+    cr_assert_eq(circles_store_stamp(st, stamp2, sizeof stamp2), 0);
+    cr_assert_str_neq(stamp1, stamp2);
+    cr_assert_eq(circles_data_load(gg, st, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(coverage_compute(gg, d, defs, CIRCLES_STRAIGHT, 1, &cov, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cov->communities[0].covered[health].v[COV_HOUSEHOLDS], 30);
+    cr_assert_eq(cov->communities[0].covered[health].v[COV_ELDERLY_ALONE], 3);
+    coverage_free(cov);
+    circles_data_free(gg, d);
+    circles_defs_free(defs);
+    store_close(st);
+    unlink(path);
+    char side[64];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
+Test(coverage, overrides_change_the_rules) {
+    circles_defs_t *defs = circles_defs_default();
+    char err[256] = "";
+    cr_assert_eq(circles_defs_set(defs, "health_10min.radius_m=800,network_buffer_m=30,five_min.required_for_life_circle=true,"
+                                        "culture_10min.facility_types=culture|school", err, sizeof err), 0, "%s", err);
+    cr_assert_float_eq(circles_defs_find(defs, "health_10min")->radius_m, 800, 1e-12);
+    cr_assert_float_eq(defs->network_buffer_m, 30, 1e-12);
+    cr_assert(circles_defs_find(defs, "five_min")->required);
+    cr_assert(circles_def_has_type(circles_defs_find(defs, "culture_10min"), "school"));
+    cr_assert_eq(circles_defs_set(defs, "nope.radius_m=3", err, sizeof err), GP_ENOTFOUND);
+    cr_assert_eq(circles_defs_set(defs, "health_10min.radius_m=-3", err, sizeof err), GP_EINVAL);
+    cr_assert(strstr(err, "health_10min.radius_m"), "got: %s", err);
+    circles_defs_free(defs);
+}
