@@ -571,6 +571,7 @@ int circles_geojson(GEOSContextHandle_t g, circles_data_t *d, const circles_defs
             }
             continue;
         }
+        if (count == 0) continue;   /* no site: no circle (the coverage report still lists it at 0%) */
         GEOSGeometry *a = circles_area(g, d, def, -1, mode, defs->network_buffer_m, 1, err, errlen);
         if (!a) { rc = GP_EGEOM; break; }
         if (per == CIRCLES_PER_TYPE) {
