@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "err.h"
 #include "store.h"
+#include "store_snapshot.h"
 
 static char path[64];
 static store_t *st;
@@ -35,34 +36,7 @@ static void teardown(void) {
 }
 TestSuite(history, .init = setup, .fini = teardown);
 
-/* Every column of every feature row, blobs in hex: equal snapshots mean byte-identical tables. */
-static char *snapshot(void) {
-    buf_t b = {0};
-    for (int i = 0; store_tables[i]; i++) {
-        char sql[96];
-        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY fid", store_tables[i]);
-        sqlite3_stmt *s;
-        cr_assert_eq(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), SQLITE_OK);
-        buf_printf(&b, "%s:", store_tables[i]);
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            for (int c = 0; c < sqlite3_column_count(s); c++) {
-                int type = sqlite3_column_type(s, c);
-                if (type == SQLITE_BLOB) {
-                    const unsigned char *p = sqlite3_column_blob(s, c);
-                    for (int k = 0; k < sqlite3_column_bytes(s, c); k++) buf_printf(&b, "%02x", p[k]);
-                } else if (type == SQLITE_NULL) {
-                    buf_puts(&b, "NULL");
-                } else {
-                    buf_printf(&b, "%d/%s", type, sqlite3_column_text(s, c));
-                }
-                buf_puts(&b, "|");
-            }
-            buf_puts(&b, "\n");
-        }
-        sqlite3_finalize(s);
-    }
-    return buf_steal(&b, NULL);
-}
+static char *snapshot(void) { return store_snapshot(st); }
 
 static int64_t edit(const char *op, const char *sql) {
     int64_t id = 0;
