@@ -91,7 +91,7 @@ double roadnet_reach_length(const roadnet_reach_t *r);
  * Builds an index of the pieces on first use (not thread-safe on one reach). */
 double roadnet_reach_nearest(roadnet_reach_t *r, double x, double y, double max_m);
 
-/* The service area: the reached pieces merged into lines and buffered by buffer_m (quadsegs 8).
+/* The service area: the reached pieces merged into lines and buffered by buffer_m (quadsegs 4).
  * Returns a new (Multi)Polygon in the metric CRS, an empty polygon when nothing was reached, or
  * NULL on a GEOS failure. Caller frees with GEOSGeom_destroy_r. */
 GEOSGeometry *roadnet_reach_area(GEOSContextHandle_t gctx, const roadnet_reach_t *r, double buffer_m);
