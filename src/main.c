@@ -8,9 +8,11 @@
 #define GRIDPLAN_VERSION "0.1.0"
 
 int cmd_info(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 static const cli_command_t commands[] = {
     {"info", cmd_info, "counts, extent, CRS and household totals of a database"},
+    {"demo", cmd_demo, "generate the demo city as GeoJSON layers (deterministic; --scale, --seed)"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *out) {
