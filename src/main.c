@@ -8,9 +8,13 @@
 #define GRIDPLAN_VERSION "0.1.0"
 
 int cmd_info(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 static const cli_command_t commands[] = {
     {"info", cmd_info, "counts, extent, CRS and household totals of a database"},
+    {"serve", cmd_serve, "HTTP server: OGC API - Features, planning API, tiles, web map"},
+    {"token", cmd_token, "API bearer tokens: add, list, revoke"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *out) {
