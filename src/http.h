@@ -160,8 +160,9 @@ typedef struct http_collection {
     int (*item)(http_worker_t *w, int64_t fid, buf_t *out, char *err, size_t errlen);
 } http_collection_t;
 
-/* What changed after a committed write: the table and the bounding box of the old and new
- * geometry (lon/lat), or has_bbox = 0 when unknown (then everything in that table is stale). */
+/* What changed after a committed write: the table (NULL when unknown, e.g. after an undo: any
+ * table may have changed) and the bounding box of the old and new geometry (lon/lat), or
+ * has_bbox = 0 when unknown (then everything in that table is stale). */
 typedef struct http_change {
     const char *table;
     int has_bbox;
