@@ -176,7 +176,14 @@ static int edit_put(http_req_t *req, http_res_t *res) {
     }
     sqlite3_finalize(s);
     s = NULL;
-    if ((rc = edit_check_overlap(w, tb->id, fid, geom, res->err, sizeof res->err))) goto end;
+    if ((rc = edit_check_overlap(w, tb->id, fid, geom, res->err, sizeof res->err))) {
+        /* The API contract answers an overlap like any other invalid geometry: 422. */
+        if (rc == GP_ECONFLICT) {
+            http_error(res, 422, "overlaps neighbour", "%s", res->err);
+            rc = GP_OK;
+        }
+        goto end;
+    }
     char summary[160];
     snprintf(summary, sizeof summary, "{\"table\":\"%s\",\"fid\":%lld,\"code\":", tb->id, (long long)fid);
     buf_t sj = {0};
