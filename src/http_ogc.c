@@ -153,33 +153,54 @@ static int ogc_rd_i32(ogc_reader_t *r, int32_t *v) {
     return 0;
 }
 
+static double ogc_rd_double(const unsigned char *p, int little) {
+    uint64_t u;
+    memcpy(&u, p, 8);
+    if (!little) u = __builtin_bswap64(u);
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
+
+static void ogc_put_xy(buf_t *b, const unsigned char *p, int little) {
+    buf_append(b, "[", 1);
+    ogc_coord(b, ogc_rd_double(p, little));
+    buf_append(b, ",", 1);
+    ogc_coord(b, ogc_rd_double(p + 8, little));
+    buf_append(b, "]", 1);
+}
+
 static int ogc_rd_xy(ogc_reader_t *r, buf_t *b) {
     if (r->end - r->p < 16) return -1;
-    uint64_t u[2];
-    memcpy(u, r->p, 16);
-    if (!r->little) { u[0] = __builtin_bswap64(u[0]); u[1] = __builtin_bswap64(u[1]); }
-    double x, y;
-    memcpy(&x, &u[0], 8);
-    memcpy(&y, &u[1], 8);
+    ogc_put_xy(b, r->p, r->little);
     r->p += 16;
-    buf_append(b, "[", 1);
-    ogc_coord(b, x);
-    buf_append(b, ",", 1);
-    ogc_coord(b, y);
-    buf_append(b, "]", 1);
     return 0;
 }
 
-static int ogc_rd_line(ogc_reader_t *r, buf_t *b) {
+/* A point list. orient: 0 as stored; 1 counterclockwise; -1 clockwise (RFC 7946 §3.1.6 wants
+ * exterior rings counterclockwise and holes clockwise; stored rings may be either). */
+static int ogc_rd_line(ogc_reader_t *r, buf_t *b, int orient) {
     int32_t n;
     if (ogc_rd_i32(r, &n) || n < 0 || (r->end - r->p) / 16 < n) return -1;
+    const unsigned char *pts = r->p;
+    int reverse = 0;
+    if (orient && n >= 4) {
+        double twice_area = 0;
+        for (int32_t i = 0; i + 1 < n; i++) {
+            double x0 = ogc_rd_double(pts + 16 * i, r->little), y0 = ogc_rd_double(pts + 16 * i + 8, r->little);
+            double x1 = ogc_rd_double(pts + 16 * (i + 1), r->little), y1 = ogc_rd_double(pts + 16 * (i + 1) + 8, r->little);
+            twice_area += x0 * y1 - x1 * y0;
+        }
+        reverse = (orient > 0 && twice_area < 0) || (orient < 0 && twice_area > 0);
+    }
     buf_reserve(b, (size_t)n * 24 + 2);
     buf_append(b, "[", 1);
     for (int32_t i = 0; i < n; i++) {
         if (i) buf_append(b, ",", 1);
-        if (ogc_rd_xy(r, b)) return -1;
+        ogc_put_xy(b, pts + 16 * (reverse ? n - 1 - i : i), r->little);
     }
     buf_append(b, "]", 1);
+    r->p += (size_t)n * 16;
     return 0;
 }
 
@@ -189,7 +210,7 @@ static int ogc_rd_polygon(ogc_reader_t *r, buf_t *b) {
     buf_append(b, "[", 1);
     for (int32_t i = 0; i < n; i++) {
         if (i) buf_append(b, ",", 1);
-        if (ogc_rd_line(r, b)) return -1;
+        if (ogc_rd_line(r, b, i == 0 ? 1 : -1)) return -1;
     }
     buf_append(b, "]", 1);
     return 0;
@@ -198,7 +219,7 @@ static int ogc_rd_polygon(ogc_reader_t *r, buf_t *b) {
 static int ogc_rd_body(ogc_reader_t *r, int32_t type, buf_t *b) {
     switch (type) {
     case 1: return ogc_rd_xy(r, b);
-    case 2: return ogc_rd_line(r, b);
+    case 2: return ogc_rd_line(r, b, 0);
     case 3: return ogc_rd_polygon(r, b);
     case 4: case 5: case 6: {
         int32_t n;

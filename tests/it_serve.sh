@@ -111,6 +111,12 @@ case "$t" in *' 409') ok "undoing it twice is 409";; *) notok "double undo: $t";
 s=$(status -X POST "${auth[@]}" "$BASE/api/undo/999999")
 [ "$s" = 404 ] && ok "undo of an unknown changeset is 404" || notok "unknown undo: $s"
 
+# RFC 7946 ring orientation: a clockwise stored exterior ring with a counterclockwise hole comes
+# out counterclockwise with a clockwise hole.
+sql "$DB" "INSERT INTO communities(code, name, geom) VALUES ('150102009001', 'cw', GeomFromText('MULTIPOLYGON(((111.9 40.8, 111.9 40.81, 111.91 40.81, 111.91 40.8, 111.9 40.8), (111.902 40.802, 111.908 40.802, 111.908 40.808, 111.902 40.808, 111.902 40.802)))', 4326))" >/dev/null
+t=$(curl -s "$BASE/collections/communities/items?code=150102009001" | jq_py "[round(sum(r[i][0]*r[i+1][1]-r[i+1][0]*r[i][1] for i in range(len(r)-1))*1e6) for r in d['features'][0]['geometry']['coordinates'][0]]")
+[ "$t" = "[200, -72]" ] && ok "RFC 7946 orientation: exterior ring counterclockwise, hole clockwise" || notok "orientation: $t"
+
 # Access log: one line per request, with method, URI and status.
 sleep 0.2
 grep -q 'GET "/collections/communities/items/21" 200' "$WORK/access.log" && ok "access log line per request" || notok "access log: $(tail -2 "$WORK/access.log")"
