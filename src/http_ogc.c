@@ -577,6 +577,7 @@ static int ogc_items(http_req_t *req, http_res_t *res) {
     int64_t matched = 0, returned = 0;
     int rc = tb ? ogc_table_items(req->worker, tb, &q, &ow->features, &matched, &returned, res->err, sizeof res->err)
                 : cc->items(req->worker, &q, &ow->features, &matched, &returned, res->err, sizeof res->err);
+    if (rc == GP_EINVAL) return http_error(res, 400, "bad request", "%s", res->err);
     if (rc) return rc;
     buf_t *b = &res->body;
     buf_reserve(b, ow->features.len + 1024);
