@@ -33,9 +33,11 @@
 
 /* ---- The module table: one line per module ------------------------------------------------ */
 extern const http_module_t http_ogc_module;
+extern const http_module_t http_edit_module;
 
 static const http_module_t *const http_modules[] = {
     &http_ogc_module,
+    &http_edit_module,
     NULL};
 
 /* ---- Server state ------------------------------------------------------------------------ */

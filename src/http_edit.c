@@ -228,42 +228,15 @@ end:
     return rc;
 }
 
-/* GET /api/history[?limit=N]: changesets newest first. */
+/* GET /api/history[?limit=N]: changesets newest first (store_history_json's shape). */
 static int edit_history(http_req_t *req, http_res_t *res) {
     int64_t limit = 100;
     const char *v = http_query(req, "limit");
     if (v && http_parse_int(v, 1, 100000, &limit))
         return http_error(res, 400, "bad request", "limit '%.40s' is out of range: expected 1..100000", v);
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(req->worker->store->db,
-                           "SELECT id, ts, user, op, summary, undone_by, undo_of, json_valid(summary) FROM changesets"
-                           " ORDER BY id DESC LIMIT ?", -1, &s, NULL) != SQLITE_OK)
-        return err_set(res->err, sizeof res->err, GP_EDB, "%s", sqlite3_errmsg(req->worker->store->db));
-    sqlite3_bind_int64(s, 1, limit);
-    buf_t *b = &res->body;
-    buf_append(b, "[", 1);
-    int n = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        buf_printf(b, "%s{\"id\":%lld,\"ts\":", n++ ? "," : "", (long long)sqlite3_column_int64(s, 0));
-        buf_json_string(b, (const char *)sqlite3_column_text(s, 1));
-        buf_puts(b, ",\"user\":");
-        buf_json_string(b, (const char *)sqlite3_column_text(s, 2));
-        buf_puts(b, ",\"op\":");
-        buf_json_string(b, (const char *)sqlite3_column_text(s, 3));
-        buf_puts(b, ",\"summary\":");
-        /* The summary is JSON the writer built; anything else is passed on as a string. */
-        if (sqlite3_column_type(s, 4) == SQLITE_NULL) buf_puts(b, "null");
-        else if (sqlite3_column_int(s, 7)) buf_puts(b, (const char *)sqlite3_column_text(s, 4));
-        else buf_json_string(b, (const char *)sqlite3_column_text(s, 4));
-        for (int c = 5; c <= 6; c++) {
-            buf_puts(b, c == 5 ? ",\"undone_by\":" : ",\"undo_of\":");
-            if (sqlite3_column_type(s, c) == SQLITE_NULL) buf_puts(b, "null");
-            else buf_printf(b, "%lld", (long long)sqlite3_column_int64(s, c));
-        }
-        buf_append(b, "}", 1);
-    }
-    sqlite3_finalize(s);
-    buf_puts(b, "]\n");
+    int rc = store_history_json(req->worker->store, (int)limit, &res->body, res->err, sizeof res->err);
+    if (rc) return rc;
+    buf_append(&res->body, "\n", 1);
     return 0;
 }
 
@@ -288,13 +261,8 @@ static int edit_undo(http_req_t *req, http_res_t *res) {
 }
 
 static int edit_undo_last(http_req_t *req, http_res_t *res) {
-    sqlite3_stmt *s;
-    int64_t id = 0;
-    if (sqlite3_prepare_v2(req->worker->store->db, "SELECT coalesce(max(id), 0) FROM changesets WHERE undone_by IS NULL", -1,
-                           &s, NULL) != SQLITE_OK)
-        return err_set(res->err, sizeof res->err, GP_EDB, "%s", sqlite3_errmsg(req->worker->store->db));
-    if (sqlite3_step(s) == SQLITE_ROW) id = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    int64_t id = store_newest_in_force(req->worker->store);
+    if (id < 0) return err_set(res->err, sizeof res->err, (int)id, "cannot read the change log");
     if (id == 0) return http_error(res, 404, "not found", "there is no changeset in force to undo");
     return edit_undo_id(req, res, id);
 }
