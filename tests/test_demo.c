@@ -108,7 +108,7 @@ Test(demo, rejects_bad_scale) {
 }
 
 /* Scale 1: the numbers the brief promises, read back from the files. */
-Test(demo, full_scale_counts, .timeout = 120) {
+Test(demo, full_scale_counts) {
     demo_summary_t s;
     char *dir = generate(1.0, DEMO_DEFAULT_SEED, &s);
     json_t *streets = load(dir, "streets"), *comms = load(dir, "communities");
@@ -189,7 +189,7 @@ Test(demo, codes_and_names) {
 
 /* Polygons valid; communities tile the city with no gap or overlap; streets are unions of their
  * communities; shapes are irregular. */
-Test(demo, topology, .timeout = 60) {
+Test(demo, topology) {
     char *dir = generate(0.3, DEMO_DEFAULT_SEED, NULL);
     GEOSContextHandle_t g = geo_ctx_new();
     json_t *streets = load(dir, "streets"), *comms = load(dir, "communities");
@@ -253,7 +253,7 @@ Test(demo, topology, .timeout = 60) {
 }
 
 /* Every building inside its own community, with sane numbers; facilities of every type in the city. */
-Test(demo, buildings_and_facilities, .timeout = 60) {
+Test(demo, buildings_and_facilities) {
     char *dir = generate(0.1, DEMO_DEFAULT_SEED, NULL);
     GEOSContextHandle_t g = geo_ctx_new();
     json_t *comms = load(dir, "communities"), *blds = load(dir, "buildings"), *facs = load(dir, "facilities");
