@@ -87,7 +87,7 @@ $(DEMO_DB): | all
 	$(Q)rm -f $@ $@-wal $@-shm
 	$(Q)$(BIN) demo --out $(DEMO_DIR)
 	$(Q)for layer in $(DEMO_LAYERS); do \
-	  $(BIN) import --db $@ --layer $$layer $(DEMO_DIR)/$$layer.geojson || { rm -f $@; exit 1; }; \
+	  $(BIN) import --db $@ --create --layer $$layer $(DEMO_DIR)/$$layer.geojson || { rm -f $@; exit 1; }; \
 	done
 
 demo: $(DEMO_DB)
