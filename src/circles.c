@@ -643,9 +643,9 @@ static const char *circles_prop_str(const json_t *props, const char *key) {
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-typedef struct circles_layer { json_t *root; GEOSGeometry **geoms; size_t n; } circles_layer_t;
+typedef struct circles_file { json_t *root; GEOSGeometry **geoms; size_t n; } circles_file_t;
 
-static int circles_read_layer(GEOSContextHandle_t g, const char *path, circles_layer_t *l, double bbox[4], char *err, size_t errlen) {
+static int circles_read_layer(GEOSContextHandle_t g, const char *path, circles_file_t *l, double bbox[4], char *err, size_t errlen) {
     json_error_t je;
     memset(l, 0, sizeof *l);
     if (!path) return GP_OK;
@@ -681,7 +681,7 @@ static int circles_read_layer(GEOSContextHandle_t g, const char *path, circles_l
     return GP_OK;
 }
 
-static void circles_layer_free(GEOSContextHandle_t g, circles_layer_t *l) {
+static void circles_file_free(GEOSContextHandle_t g, circles_file_t *l) {
     for (size_t i = 0; l->geoms && i < l->n; i++)
         if (l->geoms[i]) GEOSGeom_destroy_r(g, l->geoms[i]);
     free(l->geoms);
@@ -690,7 +690,7 @@ static void circles_layer_free(GEOSContextHandle_t g, circles_layer_t *l) {
 
 int circles_data_load_geojson(GEOSContextHandle_t g, const char *const paths[CIRCLES_N_LAYERS], circles_data_t **out,
                               int *skipped, char *err, size_t errlen) {
-    circles_layer_t layers[CIRCLES_N_LAYERS];
+    circles_file_t layers[CIRCLES_N_LAYERS];
     double bbox[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
     circles_data_t *d = NULL;
     int rc = GP_OK, skip = 0;
@@ -737,7 +737,7 @@ int circles_data_load_geojson(GEOSContextHandle_t g, const char *const paths[CIR
     }
     if (!rc) rc = circles_data_finish(g, d, err, errlen);
 end:
-    for (int k = 0; k < CIRCLES_N_LAYERS; k++) circles_layer_free(g, &layers[k]);
+    for (int k = 0; k < CIRCLES_N_LAYERS; k++) circles_file_free(g, &layers[k]);
     if (rc) circles_data_free(g, d);
     else *out = d;
     if (skipped) *skipped = skip;
@@ -800,4 +800,57 @@ int circles_store_stamp(struct store *st, char *out, size_t outlen) {
     }
     int n = snprintf(out, outlen, "%s:%lld", version, last);
     return n > 0 && (size_t)n < outlen ? GP_OK : GP_EINVAL;
+}
+
+int circles_defs_for_store(struct store *st, circles_defs_t **out, char *source, size_t sourcelen, char *err, size_t errlen) {
+    char name[256] = "", path[600];
+    *out = NULL;
+    if (store_meta_get(st, "profile", name, sizeof name) == GP_OK && *name) {
+        const char *tries[2] = {"geodata/profiles/%s.json", "%s"};
+        for (int i = 0; i < 2; i++) {
+            snprintf(path, sizeof path, tries[i], name);
+            json_t *j = json_load_file(path, 0, NULL);
+            if (!j) continue;
+            int has = json_object_get(j, "circles") != NULL;
+            int rc = has ? circles_defs_parse(j, out, err, errlen) : GP_OK;
+            json_decref(j);
+            if (rc) return rc;
+            if (has) {
+                if (source) snprintf(source, sourcelen, "%s", path);
+                return GP_OK;
+            }
+        }
+    }
+    if (source) snprintf(source, sourcelen, "built-in GB 50180-2018 defaults");
+    return (*out = circles_defs_default()) ? GP_OK : GP_ENOMEM;
+}
+
+int circles_layer_wkb(GEOSContextHandle_t g, circles_data_t *d, const circles_defs_t *defs, circles_mode_t mode,
+                      circles_layer_t *layer, char *err, size_t errlen) {
+    memset(layer, 0, sizeof *layer);
+    layer->wkb = calloc((size_t)defs->n + 1, sizeof *layer->wkb);
+    layer->wkb_len = calloc((size_t)defs->n + 1, sizeof *layer->wkb_len);
+    layer->types = calloc((size_t)defs->n + 1, sizeof *layer->types);
+    if (!layer->wkb || !layer->wkb_len || !layer->types) { circles_layer_free(layer); return GP_ENOMEM; }
+    for (int c = 0; c < defs->n; c++) {
+        GEOSGeometry *a = circles_area(g, d, &defs->defs[c], -1, mode, defs->network_buffer_m, 0, err, errlen);
+        if (!a) { circles_layer_free(layer); return GP_EGEOM; }
+        if (!GEOSisEmpty_r(g, a)) {
+            size_t i = layer->n;
+            layer->wkb[i] = geo_to_wkb(g, a, &layer->wkb_len[i]);
+            layer->types[i] = defs->defs[c].id;
+            if (layer->wkb[i]) layer->n++;
+        }
+        GEOSGeom_destroy_r(g, a);
+    }
+    return GP_OK;
+}
+
+void circles_layer_free(circles_layer_t *layer) {
+    if (!layer) return;
+    for (size_t i = 0; layer->wkb && i < layer->n; i++) free(layer->wkb[i]);
+    free(layer->wkb);
+    free(layer->wkb_len);
+    free(layer->types);
+    memset(layer, 0, sizeof *layer);
 }

@@ -150,6 +150,24 @@ enum { CIRCLES_PER_FACILITY = 0, CIRCLES_PER_TYPE = 1, CIRCLES_PER_COMMUNITY = 2
 int circles_geojson(GEOSContextHandle_t gctx, circles_data_t *d, const circles_defs_t *defs, const char *only_id,
                     circles_mode_t mode, int per, buf_t *out, char *err, size_t errlen);
 
+/* The definitions for a database: the profile named by meta "profile" (geodata/profiles/<name>.json,
+ * or the value as a path) when it has a "circles" section, else the built-in defaults. source (may
+ * be NULL) receives which. Returns 0 and *out (circles_defs_free), or the profile's parse error. */
+int circles_defs_for_store(struct store *st, circles_defs_t **out, char *source, size_t sourcelen, char *err, size_t errlen);
+
+/* The tile renderer's circles layer: one dissolved lon/lat (Multi)Polygon per circle with sites,
+ * as WKB, with the circle id as its type (render_scene_with_circles / cache_serve_set_circles take
+ * exactly these arrays). types point into defs, which must outlive the layer. */
+typedef struct circles_layer {
+    size_t n;
+    unsigned char **wkb;
+    size_t *wkb_len;
+    const char **types;
+} circles_layer_t;
+int circles_layer_wkb(GEOSContextHandle_t gctx, circles_data_t *d, const circles_defs_t *defs, circles_mode_t mode,
+                      circles_layer_t *layer, char *err, size_t errlen);
+void circles_layer_free(circles_layer_t *layer);   /* accepts NULL; frees the arrays, not the struct */
+
 /* Maps an OSM "key=value" category (facilities_points.geojson) to a facility type id, or NULL:
  * amenity=school -> school, shop=supermarket|convenience -> supermarket, amenity=clinic|doctors,
  * healthcare=clinic -> clinic, amenity=pharmacy -> pharmacy, amenity=kindergarten -> kindergarten,

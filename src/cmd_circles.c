@@ -52,12 +52,10 @@ static int circles_cli_setup(circles_cli_t *c, GEOSContextHandle_t g, circles_de
         int rc = circles_defs_parse(j, defs, err, sizeof err);
         json_decref(j);
         if (rc) return cli_fail("%s: %s", c->profile, err);
-    } else if (!(*defs = circles_defs_default())) {
-        return cli_fail("out of memory");
     }
-    if (c->set && circles_defs_set(*defs, c->set, err, sizeof err)) return cli_fail("--set: %s", err);
     int files = 0;
     for (int k = 0; k < CIRCLES_N_LAYERS; k++) files |= c->paths[k] != NULL;
+    if (!*defs && files && !(*defs = circles_defs_default())) return cli_fail("out of memory");
     double t0 = log_now();
     if (files) {
         int skipped = 0;
@@ -66,10 +64,14 @@ static int circles_cli_setup(circles_cli_t *c, GEOSContextHandle_t g, circles_de
     } else {
         store_t *st;
         if (store_open(c->db, STORE_READONLY, &st, err, sizeof err)) return cli_fail("%s", err);
-        int rc = circles_data_load(g, st, d, err, sizeof err);
+        char source[600] = "";
+        int rc = *defs ? GP_OK : circles_defs_for_store(st, defs, source, sizeof source, err, sizeof err);
+        if (!rc) rc = circles_data_load(g, st, d, err, sizeof err);
         store_close(st);
         if (rc) return cli_fail("%s", err);
+        if (*source) log_info("circle rules: %s", source);
     }
+    if (c->set && circles_defs_set(*defs, c->set, err, sizeof err)) return cli_fail("--set: %s", err);
     (*d)->node_crossings = c->node_crossings;
     log_info("loaded %d facilities, %d buildings, %d communities, %d grids, %d roads in %.2f s (metric CRS EPSG:%d)",
              (*d)->n_facilities, (*d)->n_buildings, (*d)->n_communities, (*d)->n_grids, (*d)->n_roads, log_now() - t0, (*d)->epsg);
