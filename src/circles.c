@@ -790,14 +790,7 @@ int circles_defs_set(circles_defs_t *defs, const char *overrides, char *err, siz
 int circles_store_stamp(struct store *st, char *out, size_t outlen) {
     char version[32] = "0";
     store_meta_get(st, "data_version", version, sizeof version);
-    long long last = 0;
-    sqlite3_stmt *s;
-    /* The change log's newest id (what store_last_change_id returns), read directly so this module
-     * does not depend on the history code being linked. */
-    if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(id), 0) FROM changes", -1, &s, NULL) == SQLITE_OK) {
-        if (sqlite3_step(s) == SQLITE_ROW) last = sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
-    }
+    long long last = (long long)store_last_change_id(st);
     int n = snprintf(out, outlen, "%s:%lld", version, last);
     return n > 0 && (size_t)n < outlen ? GP_OK : GP_EINVAL;
 }

@@ -90,4 +90,67 @@ if "$GRIDPLAN" coverage $HEL --set nope.radius_m=3 >/dev/null 2>"$tmp/err"; then
 elif grep -q "unknown circle 'nope'" "$tmp/err"; then ok "--set with an unknown circle is refused by name"
 else notok "unknown circle in --set" "$(cat "$tmp/err")"; fi
 
+# 11. Server: the computed OGC collections `circles` and `coverage` on a small demo city, and an
+#     edit of a facility (PUT through the planning API) shows in coverage at once.
+db=$tmp/demo/d.sqlite
+mkdir -p "$tmp/demo"
+"$GRIDPLAN" demo --out "$tmp/demo" --scale 0.05 >/dev/null 2>&1
+for layer in streets communities buildings facilities roads; do
+  "$GRIDPLAN" import --db "$db" --create --layer $layer "$tmp/demo/$layer.geojson" >/dev/null 2>&1 || notok "import $layer" "failed"
+done
+token=$("$GRIDPLAN" token add --db "$db" --name circles-it --role planner 2>/dev/null | tail -1)
+env -u GRIDPLAN_QUIET "$GRIDPLAN" serve --db "$db" --port 0 >"$tmp/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; cp "$tmp/serve.log" /tmp/circles_serve_last.log 2>/dev/null; rm -rf "$tmp"' EXIT
+port=
+for _ in $(seq 50); do
+  port=$(grep -o '127.0.0.1:[0-9]*' "$tmp/serve.log" | head -1 | cut -d: -f2)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+base=http://127.0.0.1:$port
+ids=$(curl -s "$base/collections" | grep -o '"id":"[a-z]*"' | tr '\n' ' ')
+if echo "$ids" | grep -q '"circles"' && echo "$ids" | grep -q '"coverage"'; then ok "/collections lists circles and coverage"
+else notok "/collections" "$ids"; fi
+modes=$(curl -s "$base/collections/circles/items?circle=health_10min" | grep -o '"mode":"[a-z]*"' | sort | tr '\n' ' ')
+[ "$modes" = '"mode":"network" "mode":"straight" ' ] && ok "circles collection: health_10min in straight and network mode" \
+  || notok "circles modes" "$modes"
+ogrinfo -so "OAPIF:$base" circles >"$tmp/oapif.txt" 2>&1
+if grep -q "Feature Count: [1-9]" "$tmp/oapif.txt"; then ok "GDAL's OAPIF driver reads the circles collection"
+else notok "OAPIF circles" "$(tail -3 "$tmp/oapif.txt")"; fi
+code=$(curl -s -o /dev/null -w '%{http_code}' "$base/collections/coverage/items?nope=1")
+[ "$code" = 400 ] && ok "coverage: unknown filter property is a 400" || notok "coverage filter" "status $code"
+
+# The community with the most households, its health coverage, then a clinic moved to its centre.
+first=$(curl -s "$base/collections/coverage/items?mode=straight&limit=10000" | python3 -c '
+import json, sys
+fs = json.load(sys.stdin)["features"]
+f = max(fs, key=lambda f: f["properties"]["households"] - f["properties"]["health_10min_households"])
+print(f["properties"]["code"], f["properties"]["health_10min_households"])' 2>/dev/null)
+read -r code before <<<"$first"
+centre=$(sqlite3 "$db" "SELECT load_extension('mod_spatialite'); SELECT X(PointOnSurface(geom)) || ',' || Y(PointOnSurface(geom)) FROM communities WHERE code = '$code'" 2>/dev/null | tail -1)
+clinic=$(sqlite3 "$db" "SELECT fid FROM facilities WHERE type = 'clinic' ORDER BY fid LIMIT 1")
+# A facility edit outside the change log (as an import does) bumps meta data_version.
+sqlite3 "$db" "SELECT load_extension('mod_spatialite');
+  UPDATE facilities SET geom = MakePoint(${centre}, 4326) WHERE fid = $clinic;
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version';" >/dev/null 2>"$tmp/sql.err"
+status=$?
+after=$(curl -s "$base/collections/coverage/items?mode=straight&code=$code" | grep -o '"health_10min_households":[0-9]*' | cut -d: -f2)
+if [ "$status" = 0 ] && [ -n "$before" ] && [ -n "$after" ] && [ "$after" -gt "$before" ]; then
+  ok "moving a clinic into community $code raises its health coverage $before -> $after households"
+else notok "coverage after edit" "sqlite3 $status ($(cat "$tmp/sql.err")) before=$before after=$after centre=$centre"; fi
+
+# A community boundary edit through the planning API (a changeset): the circles clipped per
+# community are recomputed from the new change id; the coverage collection still answers.
+stamp1=$(curl -s "$base/collections/coverage/items?code=$code" | grep -o '"households":[0-9]*' | head -1)
+# The community shrunk by ~10 m (stays valid, overlaps nobody).
+geom=$(sqlite3 "$db" "SELECT load_extension('mod_spatialite');
+  SELECT AsGeoJSON(CastToMultiPolygon(ST_Buffer(geom, -0.0001)), 7) FROM communities WHERE code = '$code'" 2>/dev/null | tail -1)
+status=$(curl -s -o "$tmp/put.json" -w '%{http_code}' -X PUT -H "Authorization: Bearer $token" -d "$geom" \
+  "$base/api/features/communities/$(curl -s "$base/collections/communities/items?code=$code" | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2)")
+stamp2=$(curl -s "$base/collections/coverage/items?code=$code" | grep -o '"households":[0-9]*' | head -1)
+if [ "$status" = 200 ] && [ -n "$stamp2" ] && [ "$stamp1" = "$stamp2" ] && grep -q "circles: .* for data [0-9]*:[1-9][0-9]* in" "$tmp/serve.log"; then
+  ok "after a community edit (changeset) coverage is rebuilt for the new change id"
+else notok "coverage after a boundary edit" "PUT $status $(head -c 200 "$tmp/put.json") $stamp1 / $stamp2"; fi
+
 exit $((fails > 0))
