@@ -240,42 +240,31 @@ static int hc_item(const hc_list_t *l, int64_t fid, buf_t *out) {
     return buf_puts(out, l->f[fid - 1].json);
 }
 
+/* Serves from the current snapshot's circles (which = 0) or coverage (1) list. */
+static int hc_serve(http_worker_t *w, int which, const http_items_query_t *q, int64_t fid, buf_t *out, int64_t *matched,
+                    int64_t *returned, char *err, size_t errlen) {
+    hc_snapshot_t *s = NULL;
+    int rc = hc_get(w, &s, err, errlen);
+    if (rc) return rc;
+    const hc_list_t *l = which ? &s->coverage : &s->circles;
+    rc = q ? hc_items(l, which ? "coverage" : "circles", q, out, matched, returned, err, errlen) : hc_item(l, fid, out);
+    hc_unref(s);
+    return rc;
+}
+
 static int hc_circles_items(http_worker_t *w, const http_items_query_t *q, buf_t *out, int64_t *matched, int64_t *returned,
                             char *err, size_t errlen) {
-    hc_snapshot_t *s;
-    int rc = hc_get(w, &s, err, errlen);
-    if (rc) return rc;
-    rc = hc_items(&s->circles, "circles", q, out, matched, returned, err, errlen);
-    hc_unref(s);
-    return rc;
+    return hc_serve(w, 0, q, 0, out, matched, returned, err, errlen);
 }
-
 static int hc_circles_item(http_worker_t *w, int64_t fid, buf_t *out, char *err, size_t errlen) {
-    hc_snapshot_t *s;
-    int rc = hc_get(w, &s, err, errlen);
-    if (rc) return rc;
-    rc = hc_item(&s->circles, fid, out);
-    hc_unref(s);
-    return rc;
+    return hc_serve(w, 0, NULL, fid, out, NULL, NULL, err, errlen);
 }
-
 static int hc_coverage_items(http_worker_t *w, const http_items_query_t *q, buf_t *out, int64_t *matched, int64_t *returned,
                              char *err, size_t errlen) {
-    hc_snapshot_t *s;
-    int rc = hc_get(w, &s, err, errlen);
-    if (rc) return rc;
-    rc = hc_items(&s->coverage, "coverage", q, out, matched, returned, err, errlen);
-    hc_unref(s);
-    return rc;
+    return hc_serve(w, 1, q, 0, out, matched, returned, err, errlen);
 }
-
 static int hc_coverage_item(http_worker_t *w, int64_t fid, buf_t *out, char *err, size_t errlen) {
-    hc_snapshot_t *s;
-    int rc = hc_get(w, &s, err, errlen);
-    if (rc) return rc;
-    rc = hc_item(&s->coverage, fid, out);
-    hc_unref(s);
-    return rc;
+    return hc_serve(w, 1, NULL, fid, out, NULL, NULL, err, errlen);
 }
 
 static void hc_shutdown(void) {
