@@ -295,7 +295,7 @@ static int circles_code_cmp(const void *a, const void *b) {
 
 /* Index of the area named code in a code-sorted array, or -1. */
 static int circles_find_area(const circles_area_t *areas, int n, const char *code) {
-    if (!*code) return -1;
+    if (!*code || n == 0) return -1;
     circles_area_t key;
     snprintf(key.code, sizeof key.code, "%s", code);
     const circles_area_t *hit = bsearch(&key, areas, (size_t)n, sizeof *areas, circles_code_cmp);
@@ -321,8 +321,8 @@ static int circles_locate(GEOSContextHandle_t g, circles_area_t *areas, int n, c
 
 int circles_data_finish(GEOSContextHandle_t g, circles_data_t *d, char *err, size_t errlen) {
     int rc = GP_OK;
-    qsort(d->communities, (size_t)d->n_communities, sizeof *d->communities, circles_code_cmp);
-    qsort(d->grids, (size_t)d->n_grids, sizeof *d->grids, circles_code_cmp);
+    if (d->n_communities) qsort(d->communities, (size_t)d->n_communities, sizeof *d->communities, circles_code_cmp);
+    if (d->n_grids) qsort(d->grids, (size_t)d->n_grids, sizeof *d->grids, circles_code_cmp);
     const GEOSPreparedGeometry **pc = calloc((size_t)d->n_communities + 1, sizeof *pc);
     const GEOSPreparedGeometry **pg = calloc((size_t)d->n_grids + 1, sizeof *pg);
     if (!pc || !pg) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory placing buildings"); goto end; }
