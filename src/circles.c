@@ -643,13 +643,12 @@ static const char *circles_prop_str(const json_t *props, const char *key) {
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-typedef struct circles_file { json_t *root; GEOSGeometry **geoms; size_t n; } circles_file_t;
+/* Feature-at-a-time reading: the file is read whole, but only one feature's JSON tree exists at a
+ * time. A whole-file jansson tree of a city's buildings costs ~10× the file in memory and most of
+ * the load time in malloc; slicing the "features" array and parsing each element alone does not. */
+typedef struct circles_text { char *data; size_t len; } circles_text_t;
 
-static int circles_read_layer(GEOSContextHandle_t g, const char *path, circles_file_t *l, double bbox[4], char *err, size_t errlen) {
-    json_error_t je;
-    memset(l, 0, sizeof *l);
-    if (!path) return GP_OK;
-    /* One read and json_loadb: json_load_file reads a byte at a time through getc. */
+static int circles_read_text(const char *path, circles_text_t *t, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
     if (!f) return err_set(err, errlen, GP_ENOTFOUND, "%s: cannot open", path);
     buf_t text = {0};
@@ -658,89 +657,172 @@ static int circles_read_layer(GEOSContextHandle_t g, const char *path, circles_f
     while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
         if (buf_append(&text, chunk, got)) { fclose(f); buf_free(&text); return GP_ENOMEM; }
     fclose(f);
-    l->root = json_loadb(text.data ? text.data : "", text.len, 0, &je);
-    buf_free(&text);
-    if (!l->root) return err_set(err, errlen, GP_EINVAL, "%s:%d: %s", path, je.line, je.text);
-    const json_t *features = json_object_get(l->root, "features");
-    if (!json_is_array(features)) return err_set(err, errlen, GP_EINVAL, "%s: not a GeoJSON FeatureCollection", path);
-    l->n = json_array_size(features);
-    l->geoms = calloc(l->n + 1, sizeof *l->geoms);
-    if (!l->geoms) return GP_ENOMEM;
-    for (size_t i = 0; i < l->n; i++) {
-        char why[200];
-        l->geoms[i] = geo_from_geojson(g, json_object_get(json_array_get(features, i), "geometry"), why, sizeof why);
-        if (!l->geoms[i]) return err_set(err, errlen, GP_EINVAL, "%s: feature %zu: %s", path, i, why);
-        double a, b, c, e;
-        if (bbox && !geo_bounds(g, l->geoms[i], &a, &b, &c, &e)) {
-            bbox[0] = fmin(bbox[0], a);
-            bbox[1] = fmin(bbox[1], b);
-            bbox[2] = fmax(bbox[2], c);
-            bbox[3] = fmax(bbox[3], e);
-        }
-    }
+    t->data = buf_steal(&text, &t->len);
+    if (!t->data) return err_set(err, errlen, GP_EINVAL, "%s: empty file", path);
     return GP_OK;
 }
 
-static void circles_file_free(GEOSContextHandle_t g, circles_file_t *l) {
-    for (size_t i = 0; l->geoms && i < l->n; i++)
-        if (l->geoms[i]) GEOSGeom_destroy_r(g, l->geoms[i]);
-    free(l->geoms);
-    json_decref(l->root);
+/* Skips a JSON string starting at s[i] == '"'; returns the index after the closing quote. */
+static size_t circles_skip_string(const char *s, size_t len, size_t i) {
+    for (i++; i < len; i++) {
+        if (s[i] == '\\') i++;
+        else if (s[i] == '"') return i + 1;
+    }
+    return len;
+}
+
+/* Calls fn(user, feature, index) for each element of the top-level "features" array. Returns 0,
+ * fn's non-zero code, or GP_EINVAL (with err) when the text is not a FeatureCollection. */
+static int circles_each_feature(const circles_text_t *t, const char *path,
+                                int (*fn)(void *user, const json_t *feature, size_t index), void *user, char *err, size_t errlen) {
+    const char *s = t->data;
+    size_t len = t->len, i = 0, index = 0;
+    int depth = 0, rc = GP_OK;
+    /* Find "features" as a key of the top-level object, then its '['. */
+    while (i < len) {
+        char c = s[i];
+        if (c == '"') {
+            size_t end = circles_skip_string(s, len, i);
+            size_t j = end;
+            while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) j++;
+            if (depth == 1 && end - i == 10 && !memcmp(s + i, "\"features\"", 10) && j < len && s[j] == ':') {
+                j++;
+                while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) j++;
+                if (j < len && s[j] == '[') { i = j + 1; goto found; }
+            }
+            i = end;
+            continue;
+        }
+        if (c == '{' || c == '[') depth++;
+        else if (c == '}' || c == ']') depth--;
+        i++;
+    }
+    return err_set(err, errlen, GP_EINVAL, "%s: not a GeoJSON FeatureCollection (no \"features\" array)", path);
+found:
+    while (i < len && !rc) {
+        while (i < len && s[i] != '{' && s[i] != ']') i++;
+        if (i >= len || s[i] == ']') break;
+        size_t start = i;
+        int d = 0;
+        for (; i < len; i++) {
+            if (s[i] == '"') { i = circles_skip_string(s, len, i) - 1; continue; }
+            if (s[i] == '{' || s[i] == '[') d++;
+            else if ((s[i] == '}' || s[i] == ']') && --d == 0) { i++; break; }
+        }
+        json_error_t je;
+        json_t *feature = json_loadb(s + start, i - start, 0, &je);
+        if (!feature) return err_set(err, errlen, GP_EINVAL, "%s: feature %zu: %s", path, index, je.text);
+        rc = fn(user, feature, index++);
+        json_decref(feature);
+    }
+    return rc;
+}
+
+/* Extends bbox by every position under a GeoJSON coordinates array. */
+static void circles_bbox_walk(const json_t *c, double bbox[4]) {
+    if (!json_is_array(c) || json_array_size(c) == 0) return;
+    if (json_is_number(json_array_get(c, 0))) {
+        double x = json_number_value(json_array_get(c, 0)), y = json_number_value(json_array_get(c, 1));
+        bbox[0] = fmin(bbox[0], x);
+        bbox[1] = fmin(bbox[1], y);
+        bbox[2] = fmax(bbox[2], x);
+        bbox[3] = fmax(bbox[3], y);
+        return;
+    }
+    size_t i;
+    const json_t *v;
+    json_array_foreach(c, i, v) circles_bbox_walk(v, bbox);
+}
+
+static int circles_bbox_visit(void *user, const json_t *feature, size_t index) {
+    (void)index;
+    circles_bbox_walk(json_object_get(json_object_get(feature, "geometry"), "coordinates"), user);
+    return 0;
+}
+
+typedef struct circles_geojson_state {
+    GEOSContextHandle_t g;
+    circles_data_t *d;
+    int layer, skipped;
+    const char *path;
+    char *err;
+    size_t errlen;
+} circles_geojson_state_t;
+
+static int circles_add_visit(void *user, const json_t *feature, size_t i) {
+    circles_geojson_state_t *st = user;
+    GEOSContextHandle_t g = st->g;
+    circles_data_t *d = st->d;
+    const json_t *props = json_object_get(feature, "properties");
+    char why[200];
+    GEOSGeometry *geom = geo_from_geojson(g, json_object_get(feature, "geometry"), why, sizeof why);
+    if (!geom) return err_set(st->err, st->errlen, GP_EINVAL, "%s: feature %zu: %s", st->path, i, why);
+    int64_t fid = circles_prop_int(props, "fid", (int64_t)i + 1);
+    int rc = GP_OK;
+    if (st->layer == CIRCLES_LAYER_FACILITIES) {
+        const char *type = circles_prop_str(props, "type");
+        if (!type || !*type) type = circles_osm_type(circles_prop_str(props, "category"));
+        double lon, lat;
+        if (!type || GEOSGeomTypeId_r(g, geom) != GEOS_POINT) {
+            st->skipped++;
+        } else {
+            GEOSGeomGetX_r(g, geom, &lon);
+            GEOSGeomGetY_r(g, geom, &lat);
+            fid = circles_prop_int(props, "fid", circles_prop_int(props, "osm_id", (int64_t)i + 1));
+            rc = circles_data_add_facility(d, fid, type, circles_prop_str(props, "name"), lon, lat);
+            if (rc) err_set(st->err, st->errlen, rc, "%s: feature %zu: bad facility", st->path, i);
+        }
+    } else if (st->layer == CIRCLES_LAYER_BUILDINGS) {
+        int64_t counts[5] = {circles_prop_int(props, "households", 1), circles_prop_int(props, "population", 0),
+                             circles_prop_int(props, "elderly_alone", 0), circles_prop_int(props, "disabled", 0),
+                             circles_prop_int(props, "low_income", 0)};
+        rc = circles_data_add_building(g, d, fid, geom, counts, circles_prop_str(props, "community_code"),
+                                       circles_prop_str(props, "grid_code"));
+        if (rc) err_set(st->err, st->errlen, rc, "%s: feature %zu: bad building geometry", st->path, i);
+    } else if (st->layer == CIRCLES_LAYER_ROADS) {
+        rc = circles_data_add_road(g, d, geom);
+        if (rc) err_set(st->err, st->errlen, rc, "%s: feature %zu: bad road geometry", st->path, i);
+    } else {
+        const char *code = circles_prop_str(props, "code");
+        char fallback[32];
+        if (!code) { snprintf(fallback, sizeof fallback, "%zu", i + 1); code = fallback; }
+        rc = circles_data_add_area(g, d, st->layer == CIRCLES_LAYER_GRIDS, code, circles_prop_str(props, "name"), geom,
+                                   st->err, st->errlen);
+    }
+    GEOSGeom_destroy_r(g, geom);
+    return rc;
 }
 
 int circles_data_load_geojson(GEOSContextHandle_t g, const char *const paths[CIRCLES_N_LAYERS], circles_data_t **out,
                               int *skipped, char *err, size_t errlen) {
-    circles_file_t layers[CIRCLES_N_LAYERS];
+    circles_text_t text[CIRCLES_N_LAYERS];
     double bbox[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-    circles_data_t *d = NULL;
-    int rc = GP_OK, skip = 0;
+    circles_geojson_state_t st = {.g = g, .err = err, .errlen = errlen};
+    int rc = GP_OK;
     *out = NULL;
-    memset(layers, 0, sizeof layers);
+    memset(text, 0, sizeof text);
     for (int k = 0; k < CIRCLES_N_LAYERS && !rc; k++)
-        rc = circles_read_layer(g, paths[k], &layers[k], k <= CIRCLES_LAYER_BUILDINGS ? bbox : NULL, err, errlen);
+        if (paths[k]) rc = circles_read_text(paths[k], &text[k], err, errlen);
+    /* The metric CRS comes from the facilities' extent (small), else the buildings'. */
+    for (int k = CIRCLES_LAYER_FACILITIES; k <= CIRCLES_LAYER_BUILDINGS && !rc && !isfinite(bbox[0]); k++)
+        if (paths[k]) rc = circles_each_feature(&text[k], paths[k], circles_bbox_visit, bbox, err, errlen);
     if (rc) goto end;
     if (!isfinite(bbox[0])) { rc = err_set(err, errlen, GP_ENOTFOUND, "no facilities and no buildings given"); goto end; }
-    if ((rc = circles_data_new((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, &d, err, errlen))) goto end;
+    if ((rc = circles_data_new((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, &st.d, err, errlen))) goto end;
     for (int k = 0; k < CIRCLES_N_LAYERS && !rc; k++) {
-        const json_t *features = json_object_get(layers[k].root, "features");
-        for (size_t i = 0; i < layers[k].n && !rc; i++) {
-            const json_t *props = json_object_get(json_array_get(features, i), "properties");
-            const GEOSGeometry *geom = layers[k].geoms[i];
-            int64_t fid = circles_prop_int(props, "fid", (int64_t)i + 1);
-            if (k == CIRCLES_LAYER_FACILITIES) {
-                const char *type = circles_prop_str(props, "type");
-                if (!type || !*type) type = circles_osm_type(circles_prop_str(props, "category"));
-                double lon, lat;
-                if (!type || GEOSGeomTypeId_r(g, geom) != GEOS_POINT) { skip++; continue; }
-                GEOSGeomGetX_r(g, geom, &lon);
-                GEOSGeomGetY_r(g, geom, &lat);
-                fid = circles_prop_int(props, "fid", circles_prop_int(props, "osm_id", (int64_t)i + 1));
-                rc = circles_data_add_facility(d, fid, type, circles_prop_str(props, "name"), lon, lat);
-                if (rc) err_set(err, errlen, rc, "%s: feature %zu: bad facility", paths[k], i);
-            } else if (k == CIRCLES_LAYER_BUILDINGS) {
-                int64_t counts[5] = {circles_prop_int(props, "households", 1), circles_prop_int(props, "population", 0),
-                                     circles_prop_int(props, "elderly_alone", 0), circles_prop_int(props, "disabled", 0),
-                                     circles_prop_int(props, "low_income", 0)};
-                rc = circles_data_add_building(g, d, fid, geom, counts, circles_prop_str(props, "community_code"),
-                                               circles_prop_str(props, "grid_code"));
-                if (rc) err_set(err, errlen, rc, "%s: feature %zu: bad building geometry", paths[k], i);
-            } else if (k == CIRCLES_LAYER_ROADS) {
-                rc = circles_data_add_road(g, d, geom);
-                if (rc) err_set(err, errlen, rc, "%s: feature %zu: bad road geometry", paths[k], i);
-            } else {
-                const char *code = circles_prop_str(props, "code");
-                char fallback[32];
-                if (!code) { snprintf(fallback, sizeof fallback, "%zu", i + 1); code = fallback; }
-                rc = circles_data_add_area(g, d, k == CIRCLES_LAYER_GRIDS, code, circles_prop_str(props, "name"), geom, err, errlen);
-            }
-        }
+        if (!paths[k]) continue;
+        st.layer = k;
+        st.path = paths[k];
+        rc = circles_each_feature(&text[k], paths[k], circles_add_visit, &st, err, errlen);
+        free(text[k].data);
+        text[k].data = NULL;
     }
-    if (!rc) rc = circles_data_finish(g, d, err, errlen);
+    if (!rc) rc = circles_data_finish(g, st.d, err, errlen);
 end:
-    for (int k = 0; k < CIRCLES_N_LAYERS; k++) circles_file_free(g, &layers[k]);
-    if (rc) circles_data_free(g, d);
-    else *out = d;
-    if (skipped) *skipped = skip;
+    for (int k = 0; k < CIRCLES_N_LAYERS; k++) free(text[k].data);
+    if (rc) circles_data_free(g, st.d);
+    else *out = st.d;
+    if (skipped) *skipped = st.skipped;
     return rc;
 }
 
