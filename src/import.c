@@ -288,11 +288,6 @@ static double import_area_m2(import_ctx_t *c, const GEOSGeometry *lonlat) {
     return area;
 }
 
-static int import_lonlat_ok(void *user, double *x, double *y) {
-    (void)user;
-    return (*x >= -180 && *x <= 180 && *y >= -90 && *y <= 90) ? 0 : GP_EINVAL;
-}
-
 /* Parses, types, reprojects, validates (and repairs) one feature's geometry into the layer's stored
  * form. Returns the geometry (caller destroys), or NULL after reporting; *absent is set when the
  * feature has no geometry and the layer allows that. */
@@ -353,15 +348,11 @@ static GEOSGeometry *import_geometry(import_ctx_t *c, const char *label, const j
         GEOSGeom_destroy_r(g, raw);
         raw = t;
     }
-    GEOSGeometry *probe = geo_map_coords(g, raw, import_lonlat_ok, NULL);
-    if (!probe) {
-        double x = 0, y = 0;
-        GEOSGeom_getXMin_r(g, raw, &x);
-        GEOSGeom_getYMin_r(g, raw, &y);
-        import_problem(c, label, "coordinates are not lon/lat (%.3f %.3f): give the source CRS with --crs EPSG:n", x, y);
+    double minx, miny, maxx, maxy;
+    if (geo_bounds(g, raw, &minx, &miny, &maxx, &maxy) || minx < -180 || maxx > 180 || miny < -90 || maxy > 90) {
+        import_problem(c, label, "coordinates are not lon/lat (%.3f %.3f): give the source CRS with --crs EPSG:n", minx, miny);
         goto end;
     }
-    GEOSGeom_destroy_r(g, probe);
     char *reason = NULL;
     GEOSGeometry *location = NULL;
     char valid = GEOSisValidDetail_r(g, raw, 0, &reason, &location);
