@@ -164,6 +164,50 @@ typedef struct plan_merge {
 int plan_merge_choose(plan_ctx_t *ctx, const plan_community_t *comms, size_t n, int small, int into,
                       const rules_band_t *band, plan_merge_t *out, char *err, size_t errlen);
 
+/* ---- Auto-plan and city-wide grids (plan_auto.c) ------------------------------------------- */
+typedef struct plan_action {
+    char op[8];              /* "split" or "merge" */
+    char code[16];           /* the community acted on */
+    char into[16];           /* merge: the receiving community */
+    char new_codes[256];     /* split: the parts' codes, comma separated (the first keeps the old code) */
+    int parts;
+    long households;
+    int ok;                  /* 0: not done, reason says why */
+    char reason[512];
+    plan_quality_t quality;
+} plan_action_t;
+
+typedef struct plan_auto {
+    plan_city_t city;        /* the planned city: owned copies; buildings re-assigned */
+    plan_action_t *actions;
+    size_t nactions;
+    plan_quality_t quality;  /* over every split part */
+    double seconds;
+} plan_auto_t;
+
+/* Splits every unlocked community above the profile's split line and merges every unlocked one below
+ * its merge line (smallest first) into a neighbour that fits; locked communities are neither split,
+ * merged nor merged into. The input city is not modified. New part codes: the first part keeps the
+ * community's code, the others take the next free 3-digit numbers under the street. */
+int plan_auto_run(plan_ctx_t *ctx, const plan_city_t *in, const rules_t *r, plan_auto_t **out, char *err, size_t errlen);
+void plan_auto_free(GEOSContextHandle_t g, plan_auto_t *a);   /* accepts NULL */
+
+typedef struct plan_gridset {
+    plan_part_t *grids;      /* every grid of every community, codes set, owned */
+    int *grid_community;     /* community index per grid */
+    size_t n;
+    int *building_grid;      /* per city building: index into grids, -1 when in no community */
+    plan_quality_t quality;  /* over every grid */
+    int failed;              /* communities that could not be divided (reason logged) */
+    double seconds;
+} plan_gridset_t;
+
+/* Divides every community of the city into grids under the grid band. A community with no buildings
+ * is one grid. only >= 0 restricts to that community. */
+int plan_grids_city(plan_ctx_t *ctx, const plan_city_t *city, const rules_band_t *grid_band, int only,
+                    plan_gridset_t **out, char *err, size_t errlen);
+void plan_gridset_free(GEOSContextHandle_t g, plan_gridset_t *gs);
+
 /* ---- Police and staffing (plan_police.c) --------------------------------------------------- */
 typedef struct plan_police {
     long minjing, fujing;

@@ -8,7 +8,7 @@
 #include "err.h"
 #include "plan.h"
 
-static GEOSGeometry *fx_wkt(GEOSContextHandle_t g, const char *wkt) {
+static inline GEOSGeometry *fx_wkt(GEOSContextHandle_t g, const char *wkt) {
     GEOSWKTReader *r = GEOSWKTReader_create_r(g);
     GEOSGeometry *geom = GEOSWKTReader_read_r(g, r, wkt);
     GEOSWKTReader_destroy_r(g, r);
@@ -17,7 +17,7 @@ static GEOSGeometry *fx_wkt(GEOSContextHandle_t g, const char *wkt) {
 }
 
 /* Loads a FeatureCollection; returns the features array (caller decrefs the root in *root). */
-static json_t *fx_features(const char *path, json_t **root) {
+static inline json_t *fx_features(const char *path, json_t **root) {
     json_error_t je;
     *root = json_load_file(path, 0, &je);
     cr_assert_not_null(*root, "%s: %s", path, je.text);
@@ -26,7 +26,7 @@ static json_t *fx_features(const char *path, json_t **root) {
 
 /* Asserts the guarantees every split must keep: exact tiling, households conserved, valid parts;
  * contiguity when the area is one polygon. */
-static void fx_assert_exact(GEOSContextHandle_t g, const GEOSGeometry *area, const plan_split_t *s, long households) {
+static inline void fx_assert_exact(GEOSContextHandle_t g, const GEOSGeometry *area, const plan_split_t *s, long households) {
     cr_assert(s->quality.symdiff_ratio < PLAN_EXACT_TOL, "union differs from original: %g", s->quality.symdiff_ratio);
     cr_assert(s->quality.area_ratio < PLAN_EXACT_TOL, "areas do not add up (overlap or gap): %g", s->quality.area_ratio);
     cr_assert(s->exact, "exact flag unset: %s", s->reason);
