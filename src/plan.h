@@ -185,6 +185,21 @@ typedef struct plan_auto {
     double seconds;
 } plan_auto_t;
 
+/* City edits on an in-memory city (the building → community assignment follows every change).
+ * plan_city_clone deep-copies (free the copy with plan_city_free). plan_city_find: index of the live
+ * community with that code, or -1. plan_city_split splits comms[c] (k <= 0: from the band) in place,
+ * appending the new parts (first part keeps the code, the others take the next free numbers under
+ * the street; codes listed in new_codes) and returns the verified split (*out, caller frees).
+ * plan_city_merge merges comms[small] into the chosen neighbour in place; the small one's geom
+ * becomes NULL until plan_city_compact drops it; m->geom stays owned by the caller. */
+int plan_city_clone(GEOSContextHandle_t g, const plan_city_t *in, plan_city_t *out);
+int plan_city_find(const plan_city_t *city, const char *code);
+int plan_city_split(plan_ctx_t *ctx, plan_city_t *city, int c, int k, const rules_band_t *band, plan_split_t **out,
+                    char *new_codes, size_t codes_len, char *err, size_t errlen);
+int plan_city_merge(plan_ctx_t *ctx, plan_city_t *city, int small, int into, const rules_band_t *band, plan_merge_t *m,
+                    char *err, size_t errlen);
+int plan_city_compact(plan_city_t *city);
+
 /* Splits every unlocked community above the profile's split line and merges every unlocked one below
  * its merge line (smallest first) into a neighbour that fits; locked communities are neither split,
  * merged nor merged into. The input city is not modified. New part codes: the first part keeps the
@@ -225,7 +240,31 @@ const char *plan_status(const rules_band_t *band, long households, const char **
  * summary in s->quality, and verifies exactness against `area` (sets s->exact). */
 int plan_quality_measure(plan_ctx_t *ctx, const GEOSGeometry *area, const rules_band_t *band, plan_split_t *s,
                          char *err, size_t errlen);
-/* Appends the quality summary as a JSON object. */
+/* Appends the quality summary as a JSON object, or as a few lines of text. */
 void plan_quality_json(const plan_quality_t *q, buf_t *out);
+void plan_quality_text(const plan_quality_t *q, buf_t *out);
+
+/* ---- Reports (plan_report.c): JSON, tables and CSV that the CLI and HTTP handlers share ------
+ * All append to out. */
+/* FeatureCollection of parts (lon/lat, 7 decimals) with code, seq, households, population, area_m2,
+ * perimeter_m, polsby_popper, contiguous, in_band as properties. */
+int plan_parts_geojson(GEOSContextHandle_t g, const plan_part_t *parts, size_t n, buf_t *out);
+/* FeatureCollection of the city's communities with their numbers. */
+int plan_city_geojson(GEOSContextHandle_t g, const plan_city_t *city, buf_t *out);
+/* /api/check rows: [{code,name,street_code,households,population,status,action,minjing,fujing,workers}]. */
+void plan_check_json(const rules_t *r, const plan_city_t *city, buf_t *out);
+void plan_check_table(const rules_t *r, const plan_city_t *city, buf_t *out);
+/* Police allocation per community plus per-street totals. format: 'j' JSON, 't' table, 'c' CSV
+ * (UTF-8 with BOM, one row per community then one per street total). */
+void plan_police_report(const rules_t *r, const plan_city_t *city, char format, buf_t *out);
+/* Auto-plan result: {"splits":[..],"merges":[..],"quality":{..},"seconds":..}. */
+void plan_auto_json(const plan_auto_t *a, buf_t *out);
+/* A saved plan: {"communities":[{code,name,street_code,households,population}],
+ * "buildings":[[fid,code,households],...]} — what `gridplan diff` compares. */
+void plan_assignment_json(const plan_city_t *city, const char *profile, buf_t *out);
+/* Compares two saved plans (JSON text): moved buildings and households per (from, to) pair, as a
+ * table or JSON. Returns 0 or GP_EINVAL naming the bad file. */
+int plan_diff(const char *a_json, const char *a_name, const char *b_json, const char *b_name, int json, buf_t *out,
+              char *err, size_t errlen);
 
 #endif

@@ -81,6 +81,145 @@ static int grow_comms(plan_city_t *city, size_t extra) {
     return 0;
 }
 
+int plan_city_clone(GEOSContextHandle_t g, const plan_city_t *in, plan_city_t *out) {
+    memset(out, 0, sizeof *out);
+    out->comms = malloc((in->ncomms + 1) * sizeof *out->comms);
+    out->blds = malloc((in->nblds + 1) * sizeof *out->blds);
+    if (!out->comms || !out->blds) {
+        free(out->comms);
+        free(out->blds);
+        memset(out, 0, sizeof *out);
+        return GP_ENOMEM;
+    }
+    out->ncomms = in->ncomms;
+    out->nblds = in->nblds;
+    for (size_t i = 0; i < in->ncomms; i++) {
+        out->comms[i] = in->comms[i];
+        out->comms[i].geom = in->comms[i].geom ? GEOSGeom_clone_r(g, in->comms[i].geom) : NULL;
+    }
+    memcpy(out->blds, in->blds, in->nblds * sizeof *in->blds);
+    out->roads = in->roads ? GEOSGeom_clone_r(g, in->roads) : NULL;
+    return 0;
+}
+
+int plan_city_find(const plan_city_t *city, const char *code) {
+    for (size_t i = 0; i < city->ncomms; i++)
+        if (city->comms[i].geom && !strcmp(city->comms[i].code, code)) return (int)i;
+    return -1;
+}
+
+int plan_city_split(plan_ctx_t *ctx, plan_city_t *city, int c, int k, const rules_band_t *band, plan_split_t **out,
+                    char *new_codes, size_t codes_len, char *err, size_t errlen) {
+    GEOSContextHandle_t g = ctx->g;
+    plan_community_t *cm = &city->comms[c];
+    *out = NULL;
+    if (new_codes && codes_len) new_codes[0] = 0;
+    if (cm->locked) return err_set(err, errlen, GP_ECONFLICT, "community %s is locked by the planner", cm->code);
+    size_t nb, *idx;
+    plan_building_t *b = buildings_of(city, c, &nb, &idx);
+    if (!b) return err_set(err, errlen, GP_ENOMEM, "out of memory");
+    plan_split_t *s = NULL;
+    char why[400] = "";
+    int rc = plan_split_buildings(ctx, cm->geom, b, nb, k, band, city->roads, &s, why, sizeof why);
+    if (rc) {
+        err_set(err, errlen, rc, "community %s: %s", cm->code, why);
+        goto end;
+    }
+    if (!s->exact || !s->quality.valid) {
+        rc = err_set(err, errlen, GP_EGEOM, "community %s: split failed verification: %.400s", cm->code, s->reason);
+        goto end;
+    }
+    /* Reserve every new code before touching the city, so a full street changes nothing. */
+    const char *street = cm->street_code[0] ? cm->street_code : cm->code;
+    char (*codes)[16] = calloc((size_t)s->k, sizeof *codes);
+    if (!codes || grow_comms(city, (size_t)s->k)) { free(codes); rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
+    cm = &city->comms[c];
+    snprintf(codes[0], sizeof codes[0], "%s", cm->code);
+    size_t first_new = city->ncomms;
+    for (int p = 1; p < s->k; p++) {
+        plan_community_t nc = *cm;
+        if (next_code(city, street, nc.code)) {
+            city->ncomms = first_new;
+            free(codes);
+            rc = err_set(err, errlen, GP_EINFEASIBLE, "street %.9s has no free 3-digit community number left", street);
+            goto end;
+        }
+        snprintf(nc.name, sizeof nc.name, "%.100s (%d)", cm->name, p + 1);
+        nc.fid = 0;
+        nc.geom = NULL;
+        city->comms[city->ncomms++] = nc;
+        snprintf(codes[p], sizeof codes[p], "%s", nc.code);
+    }
+    size_t used = 0;
+    for (int p = 0; p < s->k; p++) {
+        int target = p == 0 ? c : (int)(first_new + (size_t)p - 1);
+        plan_community_t *t = &city->comms[target];
+        GEOSGeom_destroy_r(g, t->geom);
+        t->geom = GEOSGeom_clone_r(g, s->parts[p].geom);
+        t->households = s->parts[p].households;
+        t->population = s->parts[p].population;
+        snprintf(s->parts[p].code, sizeof s->parts[p].code, "%s", t->code);
+        if (new_codes && used < codes_len)
+            used += (size_t)snprintf(new_codes + used, codes_len - used, "%s%s", p ? "," : "", t->code);
+        for (size_t i = 0; i < nb; i++)
+            if (s->building_part[i] == p) city->blds[idx[i]].community = target;
+    }
+    free(codes);
+    *out = s;
+    s = NULL;
+end:
+    plan_split_free(g, s);
+    free(b);
+    free(idx);
+    return rc;
+}
+
+int plan_city_merge(plan_ctx_t *ctx, plan_city_t *city, int small, int into, const rules_band_t *band, plan_merge_t *m,
+                    char *err, size_t errlen) {
+    GEOSContextHandle_t g = ctx->g;
+    int rc = plan_merge_choose(ctx, city->comms, city->ncomms, small, into, band, m, err, errlen);
+    if (rc) return rc;
+    plan_community_t *to = &city->comms[m->into], *from = &city->comms[small];
+    GEOSGeom_destroy_r(g, to->geom);
+    to->geom = GEOSGeom_clone_r(g, m->geom);
+    to->households = m->households;
+    to->population = m->population;
+    GEOSGeom_destroy_r(g, from->geom);
+    from->geom = NULL;   /* removed by plan_city_compact */
+    for (size_t i = 0; i < city->nblds; i++)
+        if (city->blds[i].community == small) city->blds[i].community = m->into;
+    return 0;
+}
+
+int plan_city_compact(plan_city_t *city) {
+    int *remap = malloc((city->ncomms + 1) * sizeof *remap);
+    if (!remap) return GP_ENOMEM;
+    size_t kept = 0;
+    for (size_t c = 0; c < city->ncomms; c++) {
+        remap[c] = city->comms[c].geom ? (int)kept : -1;
+        if (city->comms[c].geom) city->comms[kept++] = city->comms[c];
+    }
+    for (size_t i = 0; i < city->nblds; i++)
+        if (city->blds[i].community >= 0) city->blds[i].community = remap[city->blds[i].community];
+    city->ncomms = kept;
+    free(remap);
+    return 0;
+}
+
+static plan_action_t *new_action(plan_auto_t *a, size_t *cap, const char *op, const plan_community_t *cm) {
+    if (a->nactions == *cap) {
+        plan_action_t *na = realloc(a->actions, (*cap *= 2) * sizeof *na);
+        if (!na) return NULL;
+        a->actions = na;
+    }
+    plan_action_t *act = &a->actions[a->nactions++];
+    memset(act, 0, sizeof *act);
+    snprintf(act->op, sizeof act->op, "%s", op);
+    snprintf(act->code, sizeof act->code, "%s", cm->code);
+    act->households = cm->households;
+    return act;
+}
+
 int plan_auto_run(plan_ctx_t *ctx, const plan_city_t *in, const rules_t *r, plan_auto_t **out, char *err, size_t errlen) {
     GEOSContextHandle_t g = ctx->g;
     double t0 = log_now();
@@ -88,150 +227,66 @@ int plan_auto_run(plan_ctx_t *ctx, const plan_city_t *in, const rules_t *r, plan
     rules_community_band(r, &band);
     int rc = 0;
     size_t cap = 16;
+    int *order = NULL;
     plan_auto_t *a = calloc(1, sizeof *a);
     if (!a) return err_set(err, errlen, GP_ENOMEM, "out of memory");
     a->actions = malloc(cap * sizeof *a->actions);
-    a->city.comms = malloc((in->ncomms + 1) * sizeof *a->city.comms);
-    a->city.blds = malloc((in->nblds + 1) * sizeof *a->city.blds);
-    if (!a->actions || !a->city.comms || !a->city.blds) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
-    a->city.ncomms = in->ncomms;
-    a->city.nblds = in->nblds;
-    for (size_t i = 0; i < in->ncomms; i++) {
-        a->city.comms[i] = in->comms[i];
-        a->city.comms[i].geom = in->comms[i].geom ? GEOSGeom_clone_r(g, in->comms[i].geom) : NULL;
-    }
-    memcpy(a->city.blds, in->blds, in->nblds * sizeof *in->blds);
-    a->city.roads = in->roads ? GEOSGeom_clone_r(g, in->roads) : NULL;
+    if (!a->actions || plan_city_clone(g, in, &a->city)) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
     a->quality.contiguous = a->quality.valid = 1;
 
-    /* Splits. */
     size_t n0 = in->ncomms;
     for (size_t c = 0; c < n0; c++) {
         plan_community_t *cm = &a->city.comms[c];
         if (cm->locked || cm->households <= band.split_above || !cm->geom) continue;
-        if (a->nactions == cap) {
-            plan_action_t *na = realloc(a->actions, (cap *= 2) * sizeof *na);
-            if (!na) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
-            a->actions = na;
-        }
-        plan_action_t *act = &a->actions[a->nactions++];
-        memset(act, 0, sizeof *act);
-        strcpy(act->op, "split");
-        snprintf(act->code, sizeof act->code, "%s", cm->code);
-        act->households = cm->households;
-        size_t nb, *idx;
-        plan_building_t *b = buildings_of(&a->city, (int)c, &nb, &idx);
-        if (!b) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
-        plan_split_t *s = NULL;
-        char why[512] = "";
-        int src = plan_split_buildings(ctx, cm->geom, b, nb, 0, &band, a->city.roads, &s, why, sizeof why);
-        if (src == 0 && (!s->exact || !s->quality.valid)) {
-            snprintf(why, sizeof why, "result failed verification: %.460s", s->reason);
-            src = GP_EGEOM;
-        }
-        if (src) {
-            snprintf(act->reason, sizeof act->reason, "%s", why);
-        } else {
-            act->ok = 1;
-            act->parts = s->k;
-            act->quality = s->quality;
-            snprintf(act->reason, sizeof act->reason, "%s", s->reason);
-            quality_add(&a->quality, s);
-            if (grow_comms(&a->city, (size_t)s->k)) { plan_split_free(g, s); free(b); free(idx); rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
-            cm = &a->city.comms[c];
-            const char *street = cm->street_code[0] ? cm->street_code : cm->code;
-            size_t used = 0;
-            for (int p = 0; p < s->k; p++) {
-                int target = (int)c;
-                if (p > 0) {
-                    plan_community_t nc = *cm;
-                    if (next_code(&a->city, street, nc.code)) { act->ok = 0; snprintf(act->reason, sizeof act->reason, "street %.9s has no free community number", street); break; }
-                    snprintf(nc.name, sizeof nc.name, "%.100s (%d)", cm->name, p + 1);
-                    nc.fid = 0;
-                    nc.geom = NULL;
-                    a->city.comms[a->city.ncomms] = nc;
-                    target = (int)a->city.ncomms++;
-                    cm = &a->city.comms[c];
-                }
-                plan_community_t *t = &a->city.comms[target];
-                GEOSGeom_destroy_r(g, t->geom);
-                t->geom = GEOSGeom_clone_r(g, s->parts[p].geom);
-                t->households = s->parts[p].households;
-                t->population = s->parts[p].population;
-                used += (size_t)snprintf(act->new_codes + used, used < sizeof act->new_codes ? sizeof act->new_codes - used : 0,
-                                         "%s%s", p ? "," : "", t->code);
-                for (size_t i = 0; i < nb; i++)
-                    if (s->building_part[i] == p) a->city.blds[idx[i]].community = target;
-            }
-        }
+        plan_action_t *act = new_action(a, &cap, "split", cm);
+        if (!act) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
+        plan_split_t *s;
+        if (plan_city_split(ctx, &a->city, (int)c, 0, &band, &s, act->new_codes, sizeof act->new_codes, act->reason,
+                            sizeof act->reason))
+            continue;
+        act->ok = 1;
+        act->parts = s->k;
+        act->quality = s->quality;
+        snprintf(act->reason, sizeof act->reason, "%s", s->reason);
+        quality_add(&a->quality, s);
         plan_split_free(g, s);
-        free(b);
-        free(idx);
     }
 
-    /* Merges, smallest first; a community merged away keeps its slot with geom NULL until compaction. */
-    int *order = malloc((a->city.ncomms + 1) * sizeof *order);
+    /* Merges, smallest first; a merged-away community keeps its slot (geom NULL) until compaction. */
+    order = malloc((a->city.ncomms + 1) * sizeof *order);
     if (!order) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
     size_t no = 0;
     for (size_t c = 0; c < a->city.ncomms; c++)
-        if (!a->city.comms[c].locked && a->city.comms[c].geom && a->city.comms[c].households < band.merge_below) order[no++] = (int)c;
+        if (!a->city.comms[c].locked && a->city.comms[c].geom && a->city.comms[c].households < band.merge_below)
+            order[no++] = (int)c;
     for (size_t i = 1; i < no; i++)
         for (size_t j = i; j > 0 && a->city.comms[order[j]].households < a->city.comms[order[j - 1]].households; j--) {
-            int t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
         }
     for (size_t oi = 0; oi < no; oi++) {
         int c = order[oi];
         plan_community_t *cm = &a->city.comms[c];
         if (!cm->geom || cm->households >= band.merge_below) continue;   /* grew by an earlier merge */
-        if (a->nactions == cap) {
-            plan_action_t *na = realloc(a->actions, (cap *= 2) * sizeof *na);
-            if (!na) { free(order); rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
-            a->actions = na;
-        }
-        plan_action_t *act = &a->actions[a->nactions++];
-        memset(act, 0, sizeof *act);
-        strcpy(act->op, "merge");
-        snprintf(act->code, sizeof act->code, "%s", cm->code);
-        act->households = cm->households;
+        plan_action_t *act = new_action(a, &cap, "merge", cm);
+        if (!act) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
         plan_merge_t m;
-        char why[512] = "";
-        if (plan_merge_choose(ctx, a->city.comms, a->city.ncomms, c, -1, &band, &m, why, sizeof why)) {
-            snprintf(act->reason, sizeof act->reason, "%s", why);
-            continue;
-        }
-        plan_community_t *into = &a->city.comms[m.into];
+        if (plan_city_merge(ctx, &a->city, c, -1, &band, &m, act->reason, sizeof act->reason)) continue;
         act->ok = 1;
-        snprintf(act->into, sizeof act->into, "%s", into->code);
-        snprintf(act->reason, sizeof act->reason, "shares %.0f m of boundary%s; %ld households together", m.shared_m,
-                 m.same_street ? ", same street" : ", other street", m.households);
-        GEOSGeom_destroy_r(g, into->geom);
-        into->geom = m.geom;
-        into->households = m.households;
-        into->population = m.population;
-        GEOSGeom_destroy_r(g, cm->geom);
-        cm->geom = NULL;
-        for (size_t i = 0; i < a->city.nblds; i++)
-            if (a->city.blds[i].community == c) a->city.blds[i].community = m.into;
+        snprintf(act->into, sizeof act->into, "%s", a->city.comms[m.into].code);
+        snprintf(act->reason, sizeof act->reason, "shares %.0f m of boundary, %s street; %ld households together",
+                 m.shared_m, m.same_street ? "same" : "another", m.households);
+        GEOSGeom_destroy_r(g, m.geom);
     }
-    free(order);
-    /* Compact away merged communities, remapping building indexes. */
-    int *remap = malloc((a->city.ncomms + 1) * sizeof *remap);
-    if (!remap) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
-    size_t kept = 0;
-    for (size_t c = 0; c < a->city.ncomms; c++) {
-        remap[c] = a->city.comms[c].geom ? (int)kept : -1;
-        if (a->city.comms[c].geom) a->city.comms[kept++] = a->city.comms[c];
-    }
-    for (size_t i = 0; i < a->city.nblds; i++)
-        if (a->city.blds[i].community >= 0) a->city.blds[i].community = remap[a->city.blds[i].community];
-    a->city.ncomms = kept;
-    free(remap);
+    if (plan_city_compact(&a->city)) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
     quality_finish(&a->quality);
     a->seconds = log_now() - t0;
     a->quality.seconds = a->seconds;
     *out = a;
     a = NULL;
 end:
+    free(order);
     plan_auto_free(g, a);
     return rc;
 }
