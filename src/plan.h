@@ -21,6 +21,9 @@ typedef struct plan_ctx {
     GEOSContextHandle_t g;   /* borrowed from the caller's thread */
     srs_t *metric;           /* lon/lat -> UTM, created on first use for the zone in use */
     int metric_epsg;
+    const GEOSGeometry *roads_seen; /* the road layer road_bounds describes (borrowed) */
+    double *road_bounds;     /* minx, miny, maxx, maxy per road line, computed once per road layer */
+    int nroads;
 } plan_ctx_t;
 
 void plan_ctx_init(plan_ctx_t *ctx, GEOSContextHandle_t g);

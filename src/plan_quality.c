@@ -18,6 +18,10 @@ void plan_ctx_release(plan_ctx_t *ctx) {
     srs_free(ctx->metric);
     ctx->metric = NULL;
     ctx->metric_epsg = 0;
+    free(ctx->road_bounds);
+    ctx->road_bounds = NULL;
+    ctx->roads_seen = NULL;
+    ctx->nroads = 0;
 }
 
 GEOSGeometry *plan_metric(plan_ctx_t *ctx, const GEOSGeometry *lonlat, char *err, size_t errlen) {
