@@ -8,9 +8,11 @@
 #define GRIDPLAN_VERSION "0.1.0"
 
 int cmd_info(int argc, char **argv);
+int cmd_tile(int argc, char **argv);
 
 static const cli_command_t commands[] = {
     {"info", cmd_info, "counts, extent, CRS and household totals of a database"},
+    {"tile", cmd_tile, "render one map tile (z/x/y of a layer) to a PNG file"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *out) {
