@@ -202,6 +202,8 @@ static long draw_facilities(cairo_t *cr, render_ctx_t *c, const tile_view_t *v, 
 static long draw_labels(cairo_t *cr, const tile_view_t *v, const render_layer_t *l, const render_scene_t *sc,
                         uint32_t x, uint32_t y) {
     if (!l || v->z < 0 || !l->nlabels[v->z]) return 0;
+    /* glyph outlines keep full-quality antialiasing whatever the geometry uses */
+    cairo_set_antialias(cr, CAIRO_ANTIALIAS_GOOD);
     render_label_draw(cr, l, &sc->style, sc->font, v->z, (double)x * TILE_SIZE, (double)y * TILE_SIZE);
     return 1;
 }
@@ -231,6 +233,7 @@ int render_tile(render_ctx_t *c, const render_scene_t *sc, int layer, int z, uin
     cairo_surface_mark_dirty(surf);
     cairo_t *cr = cairo_create(surf);
     cairo_scale(cr, scale, scale);
+    cairo_set_antialias(cr, s->antialias_fast ? CAIRO_ANTIALIAS_FAST : CAIRO_ANTIALIAS_GOOD);
     render_layer_t *const *L = sc->layers;
     long drawn = 0;
     switch (layer) {

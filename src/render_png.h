@@ -1,14 +1,15 @@
 /* render_png.h — PNG encoding of premultiplied ARGB32 pixels with libpng into memory.
  *
- * Tiles with at most 256 distinct colours (most map tiles: flat fills, a few edge shades) are
- * written as 8-bit palette PNG with tRNS, others as RGBA; both unfiltered, which measured smaller
- * and faster than adaptive filtering on flat map colours. */
+ * Tiles with at most 256 distinct colours (flat fills, few edge shades) are written as palette PNG
+ * with tRNS at the given zlib level; others as RGBA at zlib level 1, unfiltered: on flat map colours
+ * that measured faster than any filtered setting and smaller than adaptive filtering. */
 #ifndef GP_RENDER_PNG_H
 #define GP_RENDER_PNG_H
 #include "buf.h"
 #include <stdint.h>
 
-/* Appends the PNG of the w×h image (stride in bytes) to out. level: zlib 0..9. 0 or GP_ENOMEM/GP_EIO. */
+/* Appends the PNG of the w×h premultiplied ARGB32 image (stride in bytes) to out. level: zlib 0..9
+ * for palette images (RGBA uses min(level, 1)). 0 or GP_ENOMEM/GP_EIO. */
 int render_png_encode(const uint32_t *argb, int w, int h, int stride, int level, buf_t *out);
 
 /* Decodes a PNG (any colour type) into malloc'd non-premultiplied RGBA bytes, row-major, for tests

@@ -79,6 +79,11 @@ int render_style_load(const char *path, render_style_t *s, char *err, size_t err
     style_reader_t rd = {path, err, errlen, 0};
     memset(s, 0, sizeof *s);
 
+    json_t *aa = style_get(&rd, root, "", "antialias");
+    if (aa && json_is_string(aa) && (!strcmp(json_string_value(aa), "fast") || !strcmp(json_string_value(aa), "good")))
+        s->antialias_fast = !strcmp(json_string_value(aa), "fast");
+    else if (aa && rd.rc == 0)
+        rd.rc = err_set(err, errlen, GP_EINVAL, "%s: antialias must be \"fast\" or \"good\"", path);
     json_t *band = style_get(&rd, root, "", "band");
     s->band_min = (long)style_num(&rd, band, "band", "min");
     s->band_max = (long)style_num(&rd, band, "band", "max");
