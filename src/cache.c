@@ -267,6 +267,24 @@ static int ranges_hit(const tile_ranges_t *r, size_t n, int layer, int z, uint32
     return 0;
 }
 
+/* Drops the memory entries inside the ranges (every entry when r is NULL). */
+static long memory_remove(cache_t *c, const tile_ranges_t *r, size_t n) {
+    long removed = 0;
+    for (int i = 0; i < CACHE_SHARDS; i++) {
+        cache_shard_t *s = &c->shards[i];
+        pthread_mutex_lock(&s->lock);
+        for (cache_node_t *node = s->head, *next; node; node = next) {
+            next = node->next;
+            if (!r || ranges_hit(r, n, node->key.layer, node->key.z, node->key.x, node->key.y, 1)) {
+                shard_remove(s, node);
+                removed++;
+            }
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    return removed;
+}
+
 static long expire_disk(cache_t *c, const tile_ranges_t *r, size_t n) {
     long removed = 0;
     char path[1024];
@@ -316,16 +334,7 @@ long cache_expire(cache_t *c, const cache_area_t *areas, size_t nareas) {
                                             &r[i].y1[z]) == 0;
     pthread_mutex_lock(&c->expire_lock);
     __atomic_add_fetch(&c->generation, 1, __ATOMIC_ACQ_REL);
-    long removed = 0;
-    for (int i = 0; i < CACHE_SHARDS; i++) {
-        cache_shard_t *s = &c->shards[i];
-        pthread_mutex_lock(&s->lock);
-        for (cache_node_t *n = s->head, *next; n; n = next) {
-            next = n->next;
-            if (ranges_hit(r, nareas, n->key.layer, n->key.z, n->key.x, n->key.y, 1)) { shard_remove(s, n); removed++; }
-        }
-        pthread_mutex_unlock(&s->lock);
-    }
+    long removed = memory_remove(c, r, nareas);
     stat_add(&c->stats.expired_memory, (uint64_t)removed);
     long disk = c->dir ? expire_disk(c, r, nareas) : 0;
     stat_add(&c->stats.expired_disk, (uint64_t)disk);
@@ -348,13 +357,7 @@ long cache_clear(cache_t *c) {
     static pthread_mutex_t clear_lock = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&c->expire_lock);
     __atomic_add_fetch(&c->generation, 1, __ATOMIC_ACQ_REL);
-    long removed = 0;
-    for (int i = 0; i < CACHE_SHARDS; i++) {
-        cache_shard_t *s = &c->shards[i];
-        pthread_mutex_lock(&s->lock);
-        while (s->head) { shard_remove(s, s->head); removed++; }
-        pthread_mutex_unlock(&s->lock);
-    }
+    long removed = memory_remove(c, NULL, 0);
     if (c->dir) {
         pthread_mutex_lock(&clear_lock);
         clear_count = 0;
