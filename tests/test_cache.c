@@ -82,20 +82,21 @@ Test(cache, memory_disk_etag_eviction_and_stale_puts) {
 
 static store_t *wst;
 
-/* Moves/resizes community fid: records the change like the store's triggers do, then applies it. */
+/* Moves/resizes community fid in one changeset through the store's change log. */
 static void edit_community(int changeset, int fid, double cx, double cy, double half, long households) {
-    char wkt[512], sql[2048], err[256];
+    char wkt[512], sql[1024], err[256];
+    (void)changeset;
     fx_square_wkt(cx, cy, half, wkt, sizeof wkt);
     snprintf(sql, sizeof sql,
-             "BEGIN;"
-             "INSERT INTO changesets(id, user, op, summary) VALUES (%d, 'test', 'edit', '');"
-             "INSERT INTO changes(changeset, tbl, fid, kind, before_geom, after_geom) SELECT %d, 'communities', fid, "
-             "'update', geom, CastToMultiPolygon(GeomFromText('%s', 4326)) FROM communities WHERE fid = %d;"
              "UPDATE communities SET households = %ld, geom = CastToMultiPolygon(GeomFromText('%s', 4326)) "
-             "WHERE fid = %d;"
-             "COMMIT;",
-             changeset, changeset, wkt, fid, households, wkt, fid);
+             "WHERE fid = %d",
+             households, wkt, fid);
+    int64_t id;
+    cr_assert_eq(store_begin(wst, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(store_changeset_begin(wst, "test", "edit", NULL, &id, err, sizeof err), 0, "%s", err);
     cr_assert_eq(store_exec(wst, sql, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(store_changeset_end(wst, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(store_commit(wst, err, sizeof err), 0, "%s", err);
 }
 
 typedef struct seen {
