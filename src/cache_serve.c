@@ -161,10 +161,11 @@ static int sync_locked(cache_serve_t *cs, long *expired, char *err, size_t errle
         rc = render_scene_load(st, &old->style, &next, err, errlen);
         store_exec(st, "COMMIT", NULL, 0);
         if (rc) return rc;
-        swap_scene(cs, next);
+        char was[64];
+        snprintf(was, sizeof was, "%s", old->data_version[0] ? old->data_version : "(none)");
+        swap_scene(cs, next);   /* frees old */
         removed = cache_clear(cs->cache);
-        log_info("tiles: data_version %s -> %s: scene reloaded, %ld cached tiles removed",
-                 old->data_version[0] ? old->data_version : "(none)", version, removed);
+        log_info("tiles: data_version %s -> %s: scene reloaded, %ld cached tiles removed", was, version, removed);
         if (expired) *expired = removed;
         return 0;
     }

@@ -299,7 +299,7 @@ long render_layer_query(const render_layer_t *l, double minx, double miny, doubl
                 (*ids)[n++] = i;
             }
         }
-    qsort(*ids, (size_t)n, sizeof **ids, cmp_u32);
+    if (n > 1) qsort(*ids, (size_t)n, sizeof **ids, cmp_u32);
     return n;
 }
 

@@ -226,6 +226,9 @@ Test(cache, bulk_import_clears_everything) {
 
 /* ---- parallel requests during edits ---- */
 
+/* The tile at zoom z covering the top-left corner of fixture tile v (a column or row at FX_Z). */
+static uint32_t fx_at(uint32_t v, int z) { return z <= FX_Z ? v >> (FX_Z - z) : v << (z - FX_Z); }
+
 typedef struct worker {
     cache_serve_t *cs;
     volatile int *stop;
@@ -240,8 +243,8 @@ static void *worker_run(void *arg) {
     while (!*w->stop) {
         int z = 13 + (int)(rand_r(&w->seed) % 4);
         uint32_t span = 1u << (z - 13);
-        uint32_t x = (FX_TX >> (FX_Z - z)) + rand_r(&w->seed) % (2 * span);
-        uint32_t y = (FX_TY >> (FX_Z - z)) + rand_r(&w->seed) % (2 * span);
+        uint32_t x = fx_at(FX_TX, z) + rand_r(&w->seed) % (2 * span);
+        uint32_t y = fx_at(FX_TY, z) + rand_r(&w->seed) % (2 * span);
         cache_tile_t *tile;
         int hit;
         if (cache_serve_tile(w->cs, ctx, RENDER_LAYER_DEFAULT, z, x, y, rand_r(&w->seed) % 2 + 1, &tile, &hit, err,
@@ -287,8 +290,8 @@ Test(cache, parallel_requests_during_edits_leave_no_stale_tile) {
     render_ctx_t *ctx = render_ctx_new();
     for (int z = 13; z <= 16; z++) {
         uint32_t span = 1u << (z - 13);
-        for (uint32_t y = FX_TY >> (FX_Z - z); y < (FX_TY >> (FX_Z - z)) + 2 * span; y++)
-            for (uint32_t x = FX_TX >> (FX_Z - z); x < (FX_TX >> (FX_Z - z)) + 2 * span; x++)
+        for (uint32_t y = fx_at(FX_TY, z); y < fx_at(FX_TY, z) + 2 * span; y++)
+            for (uint32_t x = fx_at(FX_TX, z); x < fx_at(FX_TX, z) + 2 * span; x++)
                 for (int scale = 1; scale <= 2; scale++) {
                     cache_tile_t *tile;
                     int hit, empty;
