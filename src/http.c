@@ -34,10 +34,12 @@
 /* ---- The module table: one line per module ------------------------------------------------ */
 extern const http_module_t http_ogc_module;
 extern const http_module_t http_edit_module;
+extern const http_module_t http_tiles_module;
 
 static const http_module_t *const http_modules[] = {
     &http_ogc_module,
     &http_edit_module,
+    &http_tiles_module,
     NULL};
 
 /* ---- Server state ------------------------------------------------------------------------ */
