@@ -17,12 +17,17 @@
 /* Shared by every worker; set in init before the workers exist, freed at shutdown. */
 static cache_serve_t *tiles_cs;
 
-#define TILES_MEMORY_BYTES ((size_t)256 << 20)
+/* Memory budget of the tile cache: $GRIDPLAN_TILE_CACHE_MB (0 renders nearly every request: the
+ * bench's cold runs), default 256 MB. An empty --tiles-dir turns the disk tier off. */
+static size_t tiles_memory_bytes(void) {
+    const char *mb = getenv("GRIDPLAN_TILE_CACHE_MB");
+    return mb && *mb ? (size_t)strtoul(mb, NULL, 10) << 20 : (size_t)256 << 20;
+}
 
 static int tiles_init(const http_config_t *cfg, store_t *st, char *err, size_t errlen) {
     (void)st;
     return cache_serve_open(cfg->db, render_style_default_path(), cfg->tiles_dir && *cfg->tiles_dir ? cfg->tiles_dir : NULL,
-                            TILES_MEMORY_BYTES, &tiles_cs, err, errlen);
+                            tiles_memory_bytes(), &tiles_cs, err, errlen);
 }
 
 static int tiles_worker_init(http_worker_t *w, char *err, size_t errlen) {
