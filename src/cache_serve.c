@@ -19,7 +19,29 @@ struct cache_serve {
     cache_t *cache;
     store_t *st;
     double next_poll;             /* log_now() seconds; read racily on purpose (a hint) */
+    char version_file[1100];      /* <disk tier>/VERSION: what the tiles on disk reflect ("" = none) */
 };
+
+/* "data_version=<meta data_version> change=<last change id>\n" of a scene. */
+static const char *version_line(const render_scene_t *s, char *out, size_t n) {
+    snprintf(out, n, "data_version=%s change=%lld\n", s->data_version, (long long)s->last_change_id);
+    return out;
+}
+
+/* Records which data the disk tier now reflects (after its stale tiles were removed), creating the
+ * directory if needed. A crash before this leaves the old line: the next start clears the tier. */
+static void version_mark(cache_serve_t *cs, const render_scene_t *s) {
+    if (!cs->version_file[0]) return;
+    char line[128], tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s", cs->version_file);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') { *p = 0; mkdir(tmp, 0755); *p = '/'; }
+    snprintf(tmp, sizeof tmp, "%s.tmp", cs->version_file);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    fputs(version_line(s, line, sizeof line), f);
+    if (fclose(f) == 0) rename(tmp, cs->version_file);
+}
 
 /* Layers drawn from each source table: which tiles an edit of that table can change. */
 static const unsigned src_layers[RENDER_NSRC] = {
@@ -54,27 +76,24 @@ int cache_serve_open(const char *db_path, const char *style_path, const char *ti
     cs->cache = cache_new(tiles_root ? dir : NULL, mem_bytes, layer_dirs, RENDER_NLAYERS);
     if (!cs->cache) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto fail; }
     /* tiles on disk may predate edits or an import made while no server ran */
-    char version_file[1100];
     if (tiles_root) {
-        snprintf(version_file, sizeof version_file, "%s/VERSION", dir);
-        char want[128], have[128] = "";
-        snprintf(want, sizeof want, "%s %lld\n", cs->scene->data_version, (long long)cs->scene->last_change_id);
-        FILE *f = fopen(version_file, "r");
+        snprintf(cs->version_file, sizeof cs->version_file, "%s/VERSION", dir);
+        char have[128] = "";
+        FILE *f = fopen(cs->version_file, "r");
         if (f) { if (!fgets(have, sizeof have, f)) have[0] = '\0'; fclose(f); }
-        if (strcmp(want, have)) {
+        char prefix[128];
+        snprintf(prefix, sizeof prefix, "data_version=%s change=", cs->scene->data_version);
+        long long seen = -1;
+        if (!strncmp(have, prefix, strlen(prefix))) seen = strtoll(have + strlen(prefix), NULL, 10);
+        if (seen >= 0 && seen < cs->scene->last_change_id) {
+            /* edits made while no server ran: replay them from the change log, expiring exactly
+             * their tiles (the scene reloads the changed tables once more; cheap) */
+            cs->scene->last_change_id = seen;
+            if ((rc = cache_serve_sync(cs, NULL, err, errlen))) goto fail;
+        } else if (seen != cs->scene->last_change_id) {
             long n = cache_clear(cs->cache);
-            if (n) log_info("tiles: %s: data changed since the tiles were made: %ld cached tiles removed", dir, n);
-            f = fopen(version_file, "w");
-            if (!f) {
-                /* the cache directory does not exist yet */
-                char tmp[1100];
-                snprintf(tmp, sizeof tmp, "%s", dir);
-                for (char *p = tmp + 1; *p; p++)
-                    if (*p == '/') { *p = 0; mkdir(tmp, 0755); *p = '/'; }
-                mkdir(tmp, 0755);
-                f = fopen(version_file, "w");
-            }
-            if (f) { fputs(want, f); fclose(f); }
+            if (n) log_info("tiles: %s: data replaced since the tiles were made: %ld cached tiles removed", dir, n);
+            version_mark(cs, cs->scene);
         }
     }
     *out = cs;
@@ -165,6 +184,7 @@ static int sync_locked(cache_serve_t *cs, long *expired, char *err, size_t errle
         snprintf(was, sizeof was, "%s", old->data_version[0] ? old->data_version : "(none)");
         swap_scene(cs, next);   /* frees old */
         removed = cache_clear(cs->cache);
+        version_mark(cs, cs->scene);
         log_info("tiles: data_version %s -> %s: scene reloaded, %ld cached tiles removed", was, version, removed);
         if (expired) *expired = removed;
         return 0;
@@ -204,6 +224,7 @@ static int sync_locked(cache_serve_t *cs, long *expired, char *err, size_t errle
     swap_scene(cs, next);
     next = NULL;
     removed = cache_expire(cs->cache, areas.a, areas.n);
+    version_mark(cs, cs->scene);
     log_debug("tiles: changes up to %lld: %zu areas, %ld cached tiles expired", (long long)last, areas.n, removed);
 end:
     sqlite3_finalize(s);

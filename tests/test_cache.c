@@ -311,3 +311,49 @@ Test(cache, parallel_requests_during_edits_leave_no_stale_tile) {
     cache_serve_close(cs);
     store_close(wst);
 }
+
+Test(cache, disk_tier_survives_restarts_unless_data_changed_meanwhile) {
+    cr_assert_eq(fx_build(db, &wst), 0);
+    char err[512];
+    cache_serve_t *cs;
+    render_ctx_t *ctx = render_ctx_new();
+    cache_tile_t *tile;
+    int hit;
+    double cx, cy;
+    fx_tile_centre(FX_TX + 6, FX_TY + 6, &cx, &cy);
+    cr_assert_eq(cache_serve_open(db, "geodata/styles/default.json", dir, 8 << 20, &cs, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cache_serve_tile(cs, ctx, RENDER_LAYER_COMMUNITIES, FX_Z, FX_TX, FX_TY, 1, &tile, &hit, err, sizeof err), 0);
+    cache_tile_release(tile);
+    edit_community(1, 4, cx, cy, 1200, 4200);                 /* far from tile (TX, TY) */
+    cr_assert_eq(cache_serve_sync(cs, NULL, err, sizeof err), 0, "%s", err);
+    cache_serve_close(cs);
+    /* the sync recorded what the disk tier reflects: a restart keeps the untouched tile */
+    cr_assert_eq(cache_serve_open(db, "geodata/styles/default.json", dir, 8 << 20, &cs, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cache_serve_tile(cs, ctx, RENDER_LAYER_COMMUNITIES, FX_Z, FX_TX, FX_TY, 1, &tile, &hit, err, sizeof err), 0);
+    cr_assert_eq(hit, 1, "served from disk after a restart");
+    cache_tile_release(tile);
+    cache_serve_close(cs);
+    /* an edit while no server runs is replayed from the change log at the next start */
+    cr_assert_eq(cache_serve_open(db, "geodata/styles/default.json", dir, 8 << 20, &cs, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cache_serve_tile(cs, ctx, RENDER_LAYER_COMMUNITIES, FX_Z, FX_TX + 6, FX_TY + 6, 1, &tile, &hit, err, sizeof err), 0);
+    cache_tile_release(tile);
+    cache_serve_close(cs);
+    edit_community(2, 4, cx, cy, 1100, 4100);
+    cr_assert_eq(cache_serve_open(db, "geodata/styles/default.json", dir, 8 << 20, &cs, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cache_serve_tile(cs, ctx, RENDER_LAYER_COMMUNITIES, FX_Z, FX_TX, FX_TY, 1, &tile, &hit, err, sizeof err), 0);
+    cr_assert_eq(hit, 1, "untouched tile kept across the restart");
+    cache_tile_release(tile);
+    cr_assert_eq(cache_serve_tile(cs, ctx, RENDER_LAYER_COMMUNITIES, FX_Z, FX_TX + 6, FX_TY + 6, 1, &tile, &hit, err, sizeof err), 0);
+    cr_assert_eq(hit, 0, "tile under the offline edit expired at start");
+    cache_tile_release(tile);
+    cache_serve_close(cs);
+    /* a bulk import (new data_version) while no server runs clears the tier */
+    cr_assert_eq(store_meta_set(wst, "data_version", "7", err, sizeof err), 0);
+    cr_assert_eq(cache_serve_open(db, "geodata/styles/default.json", dir, 8 << 20, &cs, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cache_serve_tile(cs, ctx, RENDER_LAYER_COMMUNITIES, FX_Z, FX_TX, FX_TY, 1, &tile, &hit, err, sizeof err), 0);
+    cr_assert_eq(hit, 0, "disk tier cleared after an import");
+    cache_tile_release(tile);
+    cache_serve_close(cs);
+    render_ctx_free(ctx);
+    store_close(wst);
+}
