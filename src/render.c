@@ -284,11 +284,11 @@ int render_tile(render_ctx_t *c, const render_scene_t *sc, int layer, int z, uin
     const uint32_t *px = (const uint32_t *)cairo_image_surface_get_data(surf);
     if (*empty) {
         buf_t *e = &c->empty_png[scale - 1];
-        if (e->len == 0 && render_png_encode(px, size, size, stride, PNG_LEVEL, e) != 0)
+        if (e->len == 0 && render_png_encode(px, size, size, stride, PNG_LEVEL, 0, e) != 0)
             return err_set(err, errlen, GP_ENOMEM, "out of memory encoding a PNG");
         return buf_append(out, e->data, e->len) == 0 ? 0 : err_set(err, errlen, GP_ENOMEM, "out of memory");
     }
-    if (render_png_encode(px, size, size, stride, PNG_LEVEL, out) != 0)
+    if (render_png_encode(px, size, size, stride, PNG_LEVEL, s->png_quantize, out) != 0)
         return err_set(err, errlen, GP_ENOMEM, "out of memory encoding a PNG");
     return 0;
 }

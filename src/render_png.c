@@ -69,7 +69,90 @@ static int png_palettize(const uint32_t *argb, int w, int h, int stride, unsigne
     return n;
 }
 
-int render_png_encode(const uint32_t *argb, int w, int h, int stride, int level, buf_t *out) {
+#define QUANT_SLOTS 16384   /* power of two: up to QUANT_MAX distinct colours at load <= 50% */
+#define QUANT_MAX 8192
+
+typedef struct quant_entry {
+    uint32_t colour, count;
+    int index;                  /* palette index the colour maps to */
+} quant_entry_t;
+
+static int by_count_desc(const void *a, const void *b) {
+    const quant_entry_t *x = *(quant_entry_t *const *)a, *y = *(quant_entry_t *const *)b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    return x->colour < y->colour ? -1 : x->colour > y->colour;
+}
+
+static unsigned colour_distance(uint32_t a, uint32_t b) {
+    unsigned d = 0;
+    for (int sh = 0; sh < 32; sh += 8) {
+        int c = (int)((a >> sh) & 255) - (int)((b >> sh) & 255);
+        d += (unsigned)(c * c);
+    }
+    return d;
+}
+
+/* Palette of the 256 most frequent colours; every rarer colour (antialiased edge shades) maps to
+ * its nearest palette colour in premultiplied ARGB. Flat fills, outlines and glyph cores stay exact.
+ * Returns the colour count, or -1 when the tile has more than QUANT_MAX distinct colours (then
+ * RGBA is kept: a photo-like tile would suffer). */
+static int png_quantize(const uint32_t *argb, int w, int h, int stride, unsigned char *idx, uint32_t *colours) {
+    quant_entry_t *table = calloc(QUANT_SLOTS, sizeof *table);
+    quant_entry_t **order = malloc(QUANT_MAX * sizeof *order);
+    int n = 0, rc = -1;
+    if (!table || !order) goto end;
+    /* slot 0 of an empty entry is count 0; colours are found by open addressing */
+    for (int y = 0; y < h; y++) {
+        const uint32_t *row = (const uint32_t *)((const unsigned char *)argb + (size_t)y * stride);
+        quant_entry_t *last = NULL;
+        for (int x = 0; x < w; x++) {
+            uint32_t p = row[x];
+            if (last && last->colour == p) { last->count++; continue; }
+            uint32_t hsh = (p * 2654435761u) >> 18;
+            for (;; hsh++) {
+                quant_entry_t *e = &table[hsh & (QUANT_SLOTS - 1)];
+                if (e->count == 0) {
+                    if (n == QUANT_MAX) goto end;
+                    e->colour = p;
+                    order[n++] = e;
+                }
+                if (e->colour == p) { e->count++; last = e; break; }
+            }
+        }
+    }
+    qsort(order, (size_t)n, sizeof *order, by_count_desc);
+    int ncol = n < 256 ? n : 256;
+    for (int i = 0; i < ncol; i++) { colours[i] = order[i]->colour; order[i]->index = i; }
+    for (int i = ncol; i < n; i++) {
+        unsigned best = ~0u;
+        for (int k = 0; k < ncol; k++) {
+            unsigned d = colour_distance(order[i]->colour, colours[k]);
+            if (d < best) { best = d; order[i]->index = k; }
+        }
+    }
+    for (int y = 0; y < h; y++) {
+        const uint32_t *row = (const uint32_t *)((const unsigned char *)argb + (size_t)y * stride);
+        uint32_t lastc = 0;
+        int lasti = -1;
+        for (int x = 0; x < w; x++) {
+            uint32_t p = row[x];
+            if (p != lastc || lasti < 0) {
+                uint32_t hsh = (p * 2654435761u) >> 18;
+                while (table[hsh & (QUANT_SLOTS - 1)].colour != p) hsh++;
+                lastc = p;
+                lasti = table[hsh & (QUANT_SLOTS - 1)].index;
+            }
+            idx[(size_t)y * w + x] = (unsigned char)lasti;
+        }
+    }
+    rc = ncol;
+end:
+    free(table);
+    free(order);
+    return rc;
+}
+
+int render_png_encode(const uint32_t *argb, int w, int h, int stride, int level, int quantize, buf_t *out) {
     png_sink_t sink = {out, 0};
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -83,6 +166,7 @@ int render_png_encode(const uint32_t *argb, int w, int h, int stride, int level,
     png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
     uint32_t colours[256];
     int ncol = png_palettize(argb, w, h, stride, scratch, colours);
+    if (ncol < 0 && quantize) ncol = png_quantize(argb, w, h, stride, scratch, colours);
     if (ncol > 0) {
         png_color plte[256];
         png_byte trns[256];

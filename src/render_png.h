@@ -9,8 +9,10 @@
 #include <stdint.h>
 
 /* Appends the PNG of the w×h premultiplied ARGB32 image (stride in bytes) to out. level: zlib 0..9
- * for palette images (RGBA uses min(level, 1)). 0 or GP_ENOMEM/GP_EIO. */
-int render_png_encode(const uint32_t *argb, int w, int h, int stride, int level, buf_t *out);
+ * for palette images (RGBA uses min(level, 1)). quantize: a tile with more than 256 colours (but
+ * at most 8,192) still gets a palette of its 256 most frequent colours, rarer edge shades mapped to
+ * the nearest (lossy only on antialiased edges). 0 or GP_ENOMEM/GP_EIO. */
+int render_png_encode(const uint32_t *argb, int w, int h, int stride, int level, int quantize, buf_t *out);
 
 /* Decodes a PNG (any colour type) into malloc'd non-premultiplied RGBA bytes, row-major, for tests
  * and tools; caller frees *rgba. 0 or GP_EINVAL. */

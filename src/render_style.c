@@ -84,6 +84,10 @@ int render_style_load(const char *path, render_style_t *s, char *err, size_t err
         s->antialias_fast = !strcmp(json_string_value(aa), "fast");
     else if (aa && rd.rc == 0)
         rd.rc = err_set(err, errlen, GP_EINVAL, "%s: antialias must be \"fast\" or \"good\"", path);
+    json_t *q = style_get(&rd, root, "", "png_quantize");
+    if (q && !json_is_boolean(q) && rd.rc == 0)
+        rd.rc = err_set(err, errlen, GP_EINVAL, "%s: png_quantize must be true or false", path);
+    s->png_quantize = q && json_is_true(q);
     json_t *band = style_get(&rd, root, "", "band");
     s->band_min = (long)style_num(&rd, band, "band", "min");
     s->band_max = (long)style_num(&rd, band, "band", "max");

@@ -18,6 +18,7 @@ typedef struct render_typed_colour {
 enum { RENDER_CLASS_UNDER = 0, RENDER_CLASS_WITHIN = 1, RENDER_CLASS_OVER = 2, RENDER_CLASS_SPLIT = 3 };
 
 typedef struct render_style {
+    int png_quantize;        /* 1: palette PNG of the 256 most frequent colours when a tile has more */
     int antialias_fast;      /* 1: Cairo FAST (4x4 coverage) for fills and strokes, 0: GOOD */
     long band_min, band_max, split_above;
     long police_base, police_base_households, police_step_households;

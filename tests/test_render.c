@@ -183,7 +183,7 @@ Test(render, png_palette_and_rgba_round_trip) {
     uint32_t img[64 * 64];
     for (int i = 0; i < 64 * 64; i++) img[i] = i < 2048 ? 0x80402010u : 0xff00ff00u;   /* 2 colours */
     buf_t png = {0};
-    cr_assert_eq(render_png_encode(img, 64, 64, 64 * 4, 6, &png), 0);
+    cr_assert_eq(render_png_encode(img, 64, 64, 64 * 4, 6, 0, &png), 0);
     unsigned char *rgba;
     int w, h;
     cr_assert_eq(render_png_decode(png.data, png.len, &rgba, &w, &h), 0);
@@ -193,9 +193,17 @@ Test(render, png_palette_and_rgba_round_trip) {
     free(rgba);
     for (int i = 0; i < 64 * 64; i++) img[i] = 0xff000000u | (uint32_t)i;   /* 4096 colours: RGBA path */
     buf_reset(&png);
-    cr_assert_eq(render_png_encode(img, 64, 64, 64 * 4, 6, &png), 0);
+    cr_assert_eq(render_png_encode(img, 64, 64, 64 * 4, 6, 0, &png), 0);
     cr_assert_eq(render_png_decode(png.data, png.len, &rgba, &w, &h), 0);
     cr_assert(rgba[4 * 300 + 1] == (300 >> 8) && rgba[4 * 300 + 2] == (300 & 255));
+    free(rgba);
+    /* 300 colours with quantize: a palette PNG (colour type 3); the frequent colour stays exact */
+    for (int i = 0; i < 64 * 64; i++) img[i] = i < 300 ? 0xff000000u | (uint32_t)(i * 3) : 0xff336699u;
+    buf_reset(&png);
+    cr_assert_eq(render_png_encode(img, 64, 64, 64 * 4, 6, 1, &png), 0);
+    cr_assert_eq((unsigned char)png.data[25], 3, "palette colour type");
+    cr_assert_eq(render_png_decode(png.data, png.len, &rgba, &w, &h), 0);
+    cr_assert(rgba[4 * 4000] == 0x33 && rgba[4 * 4000 + 1] == 0x66 && rgba[4 * 4000 + 2] == 0x99);
     free(rgba);
     buf_free(&png);
 }
