@@ -22,6 +22,7 @@ export BENCH_DB=$(cd "$(dirname "$DB")" && pwd)/$(basename "$DB") BENCH_TAG=${BE
 [ "${BENCH_QUICK:-0}" = 1 ] && export QUICK=1
 export GRIDPLAN_STYLE=$ROOT/bench/tiles_style.json GRIDPLAN_QUIET=1
 PEERS=${BENCH_PEERS:-1}
+SUMMARY_ONLY=0; [ "${1:-}" = --summary ] && SUMMARY_ONLY=1   # re-print the table from bench/work/tiles
 mkdir -p "$BENCH_WORK"
 RES=$BENCH_WORK/results
 PY=/usr/bin/python3
@@ -32,51 +33,53 @@ if [ "$PEERS" = 1 ]; then
     if [ "$(id -u)" = 0 ]; then "$KIT/run.sh" deps >/dev/null; else echo "tiles: peers need: sudo apt-get install $missing (running gridplan only)"; PEERS=0; fi
   fi
 fi
-"$KIT/run.sh" tiles
+if [ $SUMMARY_ONLY = 0 ]; then
+  "$KIT/run.sh" tiles
 
-SERVER_PID=
-stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=; true; }
-trap stop_server EXIT
-# start_server CACHE_MB TILES_DIR: gridplan serve on a free port, 2 threads; sets PORT
-start_server() {
-  GRIDPLAN_TILE_CACHE_MB=$1 "$GP" serve --db "$BENCH_DB" --port 0 --threads 2 --tiles-dir "$2" --access-log off \
-    >"$BENCH_WORK/serve.out" 2>"$BENCH_WORK/serve.log" &
-  SERVER_PID=$!
-  PORT=
-  for _ in $(seq 200); do
-    PORT=$(sed -n 's/.*http:\/\/127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' "$BENCH_WORK/serve.out"); [ -n "$PORT" ] && break; sleep 0.1
+  SERVER_PID=
+  stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=; true; }
+  trap stop_server EXIT
+  # start_server CACHE_MB TILES_DIR: gridplan serve on a free port, 2 threads; sets PORT
+  start_server() {
+    GRIDPLAN_TILE_CACHE_MB=$1 "$GP" serve --db "$BENCH_DB" --port 0 --threads 2 --tiles-dir "$2" --access-log off \
+      >"$BENCH_WORK/serve.out" 2>"$BENCH_WORK/serve.log" &
+    SERVER_PID=$!
+    PORT=
+    for _ in $(seq 200); do
+      PORT=$(sed -n 's/.*http:\/\/127\.0\.0\.1:\([0-9]*\)\/.*/\1/p' "$BENCH_WORK/serve.out"); [ -n "$PORT" ] && break; sleep 0.1
+    done
+    [ -n "$PORT" ] || { cat "$BENCH_WORK/serve.log"; exit 1; }
+  }
+  peak_kb() { awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }
+
+  echo "=== gridplan cold (cache off)"
+  start_server 0 ""
+  "$KIT/run.sh" server "http://127.0.0.1:$PORT/tiles/default/{z}/{x}/{y}.png" gridplan
+  echo "gridplan_cold_peak_kb=$(peak_kb)" > "$RES/gridplan_memory.txt"
+  stop_server
+
+  echo "=== gridplan cached (every tile in the memory cache)"
+  rm -rf "$BENCH_WORK/gp_tiles"
+  start_server 512 "$BENCH_WORK/gp_tiles"
+  U=$BENCH_WORK/gen/$BENCH_TAG/urls_server_gridplan.txt
+  "$PY" "$KIT/bench/fetch_tiles.py" --base "http://127.0.0.1:$PORT" --template '/tiles/default/{z}/{x}/{y}.png' \
+    --tiles "$BENCH_WORK/gen/$BENCH_TAG/tiles.txt" --out "$BENCH_WORK/out/gp_cached" --name gridplan_cached --threads 4
+  if [ "${QUICK:-0}" = 1 ]; then D=3; N=1; W=1; else D=10; N=3; W=3; fi
+  timeout $((W + 30)) wrk -d${W}s -t2 -c64 -s "$KIT/wrk/urls.lua" "http://127.0.0.1:$PORT" -- "$U" >/dev/null
+  rm -f "$RES"/gridplan_cached_r*.txt
+  for R in $(seq $N); do
+    timeout $((D + 30)) wrk -d${D}s -t2 -c64 --latency -s "$KIT/wrk/urls.lua" "http://127.0.0.1:$PORT" -- "$U" \
+      > "$RES/gridplan_cached_r$R.txt"
+    echo "gridplan cached r$R $(grep Requests/sec "$RES/gridplan_cached_r$R.txt")"
   done
-  [ -n "$PORT" ] || { cat "$BENCH_WORK/serve.log"; exit 1; }
-}
-peak_kb() { awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }
+  echo "gridplan_cached_peak_kb=$(peak_kb)" >> "$RES/gridplan_memory.txt"
+  stop_server
 
-echo "=== gridplan cold (cache off)"
-start_server 0 ""
-"$KIT/run.sh" server "http://127.0.0.1:$PORT/tiles/default/{z}/{x}/{y}.png" gridplan
-echo "gridplan_cold_peak_kb=$(peak_kb)" > "$RES/gridplan_memory.txt"
-stop_server
-
-echo "=== gridplan cached (every tile in the memory cache)"
-rm -rf "$BENCH_WORK/gp_tiles"
-start_server 512 "$BENCH_WORK/gp_tiles"
-U=$BENCH_WORK/gen/$BENCH_TAG/urls_server_gridplan.txt
-"$PY" "$KIT/bench/fetch_tiles.py" --base "http://127.0.0.1:$PORT" --template '/tiles/default/{z}/{x}/{y}.png' \
-  --tiles "$BENCH_WORK/gen/$BENCH_TAG/tiles.txt" --out "$BENCH_WORK/out/gp_cached" --name gridplan_cached --threads 4
-if [ "${QUICK:-0}" = 1 ]; then D=3; N=1; W=1; else D=10; N=3; W=3; fi
-timeout $((W + 30)) wrk -d${W}s -t2 -c64 -s "$KIT/wrk/urls.lua" "http://127.0.0.1:$PORT" -- "$U" >/dev/null
-rm -f "$RES"/gridplan_cached_r*.txt
-for R in $(seq $N); do
-  timeout $((D + 30)) wrk -d${D}s -t2 -c64 --latency -s "$KIT/wrk/urls.lua" "http://127.0.0.1:$PORT" -- "$U" \
-    > "$RES/gridplan_cached_r$R.txt"
-  echo "gridplan cached r$R $(grep Requests/sec "$RES/gridplan_cached_r$R.txt")"
-done
-echo "gridplan_cached_peak_kb=$(peak_kb)" >> "$RES/gridplan_memory.txt"
-stop_server
-
-if [ "$PEERS" = 1 ]; then
-  echo "=== MapServer"; "$KIT/run.sh" mapserver
-  echo "=== Mapnik"; "$KIT/run.sh" mapnik
-  echo "=== nginx"; "$KIT/run.sh" static
+  if [ "$PEERS" = 1 ]; then
+    echo "=== MapServer"; "$KIT/run.sh" mapserver
+    echo "=== Mapnik"; "$KIT/run.sh" mapnik
+    echo "=== nginx"; "$KIT/run.sh" static
+  fi
 fi
 
 "$PY" - "$RES" "$BENCH_WORK/out" "$BENCH_TAG" <<'PYEOF'
@@ -86,7 +89,9 @@ def rps(pattern):
     v = [float(re.search(r"Requests/sec:\s+([\d.]+)", open(f).read()).group(1)) for f in sorted(glob.glob(os.path.join(res, pattern)))]
     return statistics.median(v) if v else None
 def mapnik(p):
-    v = [float(re.search(r"tiles_per_s=([\d.]+)", open(f).read()).group(1)) for f in glob.glob(os.path.join(res, f"mapnik_{tag}_p{p}_r*.txt"))]
+    # a run that died (Mapnik aborts now and then on this data) leaves no tiles_per_s line
+    m = [re.search(r"tiles_per_s=([\d.]+)", open(f).read()) for f in glob.glob(os.path.join(res, f"mapnik_{tag}_p{p}_r*.txt"))]
+    v = [float(x.group(1)) for x in m if x]
     return statistics.median(v) if v else None
 def mean_png(d):
     s = [os.path.getsize(f) for f in glob.glob(os.path.join(out, d, "**", "*.png"), recursive=True)]
