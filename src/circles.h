@@ -167,6 +167,11 @@ typedef struct circles_layer {
 int circles_layer_wkb(GEOSContextHandle_t gctx, circles_data_t *d, const circles_defs_t *defs, circles_mode_t mode,
                       circles_layer_t *layer, char *err, size_t errlen);
 void circles_layer_free(circles_layer_t *layer);   /* accepts NULL; frees the arrays, not the struct */
+/* The same straight from a database: loads the rules (circles_defs_for_store) and the data, and
+ * fills layer (network mode falls back to straight when there are no roads). An empty database
+ * gives an empty layer. On success the caller frees *defs (after the layer: types point into it). */
+int circles_store_layer(GEOSContextHandle_t gctx, struct store *st, circles_mode_t mode, circles_defs_t **defs,
+                        circles_layer_t *layer, char *err, size_t errlen);
 
 /* Maps an OSM "key=value" category (facilities_points.geojson) to a facility type id, or NULL:
  * amenity=school -> school, shop=supermarket|convenience -> supermarket, amenity=clinic|doctors,

@@ -121,6 +121,17 @@ else notok "OAPIF circles" "$(tail -3 "$tmp/oapif.txt")"; fi
 code=$(curl -s -o /dev/null -w '%{http_code}' "$base/collections/coverage/items?nope=1")
 [ "$code" = 400 ] && ok "coverage: unknown filter property is a 400" || notok "coverage filter" "status $code"
 
+# Tiles: the circles layer has translucent circles around a clinic (alpha decoded by GDAL).
+read -r lon lat <<<"$(sqlite3 "$db" "SELECT load_extension('mod_spatialite'); SELECT X(geom) || ' ' || Y(geom) FROM facilities WHERE type = 'clinic' ORDER BY fid LIMIT 1" 2>/dev/null | tail -1)"
+read -r tx ty <<<"$(awk -v lon="$lon" -v lat="$lat" 'BEGIN { n = 2^14; pi = atan2(0, -1); r = lat * pi / 180;
+  print int((lon + 180) / 360 * n), int((1 - log(sin(r) / cos(r) + 1 / cos(r)) / pi) / 2 * n) }')"
+curl -s -o "$tmp/tile.png" "$base/tiles/circles/14/$tx/$ty.png"
+if gdalinfo "$tmp/tile.png" 2>/dev/null | grep -q Palette; then gdal_translate -q -expand rgba "$tmp/tile.png" "$tmp/tile.tif"
+else gdal_translate -q "$tmp/tile.png" "$tmp/tile.tif"; fi
+amax=$(gdalinfo -stats "$tmp/tile.tif" 2>/dev/null | awk '/Band 4/ { b = 1 } b && /STATISTICS_MAXIMUM/ { sub(/.*=/, ""); print; exit }')
+if [ -n "$amax" ] && [ "${amax%.*}" -gt 0 ] && [ "${amax%.*}" -lt 255 ]; then ok "tile circles/14/$tx/$ty: translucent circles drawn (alpha max $amax)"
+else notok "circles tile" "alpha max '$amax' for $lon $lat"; fi
+
 # The community with the most households, its health coverage, then a clinic moved to its centre.
 first=$(curl -s "$base/collections/coverage/items?mode=straight&limit=10000" | python3 -c '
 import json, sys
