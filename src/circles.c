@@ -6,6 +6,7 @@
 #include "circles.h"
 #include "err.h"
 #include "log.h"
+#include "rules.h"
 #include "store.h"
 #include <assert.h>
 #include <math.h>
@@ -62,6 +63,10 @@ static int circles_parse_one(const char *id, const json_t *o, circles_def_t *c, 
     if (req && !json_is_boolean(req) && !json_is_null(req))
         return err_set(err, errlen, GP_EINVAL, "circles.%s.required_for_life_circle: expected true or false", id);
     c->required = json_is_true(req);
+    const json_t *match = json_object_get(o, "match");
+    if (match && !(json_is_string(match) && (!strcmp(json_string_value(match), "all") || !strcmp(json_string_value(match), "any"))))
+        return err_set(err, errlen, GP_EINVAL, "circles.%s.match: expected \"all\" or \"any\"", id);
+    c->match_all = !match || !strcmp(json_string_value(match), "all");
     return GP_OK;
 }
 
@@ -106,7 +111,7 @@ static const char circles_default_json[] =
     "\"radius_m\":1000,\"minutes\":15,\"walk_m_per_min\":70,\"required_for_life_circle\":true},"
     "\"daily_10min\":{\"label\":\"10分钟生活服务圈\",\"facility_types\":[\"supermarket\",\"community_service\",\"kindergarten\"],"
     "\"radius_m\":500,\"minutes\":10,\"walk_m_per_min\":70,\"required_for_life_circle\":true},"
-    "\"health_10min\":{\"label\":\"10分钟健康服务圈\",\"facility_types\":[\"clinic\",\"pharmacy\"],"
+    "\"health_10min\":{\"label\":\"10分钟健康服务圈\",\"facility_types\":[\"clinic\",\"pharmacy\"],\"match\":\"any\","
     "\"radius_m\":500,\"minutes\":10,\"walk_m_per_min\":70,\"required_for_life_circle\":true},"
     "\"culture_10min\":{\"label\":\"10分钟文化服务圈\",\"facility_types\":[\"culture\"],"
     "\"radius_m\":500,\"minutes\":10,\"walk_m_per_min\":70,\"required_for_life_circle\":true},"
@@ -147,6 +152,10 @@ int circles_def_has_type(const circles_def_t *def, const char *type) {
     for (int i = 0; i < def->n_types; i++)
         if (!strcmp(def->facility_types[i], type)) return 1;
     return 0;
+}
+
+int circles_def_serves(const circles_def_t *def, const char *only_type, const char *facility_type) {
+    return only_type ? !strcmp(only_type, facility_type) : circles_def_has_type(def, facility_type);
 }
 
 double circles_def_budget_m(const circles_def_t *def) {
@@ -451,13 +460,14 @@ end:
 
 /* ---- Circles ---------------------------------------------------------------------------------- */
 
-int circles_network_reach(circles_data_t *d, const circles_def_t *def, int facility, roadnet_reach_t **out, int *unsnapped) {
+int circles_network_reach(circles_data_t *d, const circles_def_t *def, int facility, const char *only_type,
+                          roadnet_reach_t **out, int *unsnapped) {
     assert(d->net);
     roadnet_pos_t *src = malloc((size_t)(d->n_facilities ? d->n_facilities : 1) * sizeof *src);
     if (!src) return GP_ENOMEM;
     int n = 0, missed = 0;
     for (int i = 0; i < d->n_facilities; i++) {
-        if (facility >= 0 ? i != facility : !circles_def_has_type(def, d->facilities[i].type)) continue;
+        if (facility >= 0 ? i != facility : !circles_def_serves(def, only_type, d->facilities[i].type)) continue;
         if (roadnet_snap(d->net, d->facilities[i].x, d->facilities[i].y, d->snap_max_m, &src[n]) == GP_OK) n++;
         else missed++;
     }
@@ -467,13 +477,14 @@ int circles_network_reach(circles_data_t *d, const circles_def_t *def, int facil
     return rc;
 }
 
-GEOSGeometry *circles_area(GEOSContextHandle_t g, circles_data_t *d, const circles_def_t *def, int facility,
-                           circles_mode_t mode, double buffer_m, int metric, char *err, size_t errlen) {
+/* The metric area of def's facilities of only_type (all types when NULL), or of one facility. */
+static GEOSGeometry *circles_area_of(GEOSContextHandle_t g, circles_data_t *d, const circles_def_t *def, int facility,
+                                     const char *only_type, circles_mode_t mode, double buffer_m, char *err, size_t errlen) {
     GEOSGeometry *area = NULL;
     if (mode == CIRCLES_NETWORK) {
         if (circles_data_network(g, d, err, errlen)) return NULL;
         roadnet_reach_t *r;
-        if (circles_network_reach(d, def, facility, &r, NULL)) {
+        if (circles_network_reach(d, def, facility, only_type, &r, NULL)) {
             err_set(err, errlen, GP_ENOMEM, "out of memory walking the network");
             return NULL;
         }
@@ -484,7 +495,7 @@ GEOSGeometry *circles_area(GEOSContextHandle_t g, circles_data_t *d, const circl
         GEOSGeometry **parts = malloc((size_t)(d->n_facilities ? d->n_facilities : 1) * sizeof *parts);
         if (!parts) return NULL;
         for (int i = 0; i < d->n_facilities; i++) {
-            if (facility >= 0 ? i != facility : !circles_def_has_type(def, d->facilities[i].type)) continue;
+            if (facility >= 0 ? i != facility : !circles_def_serves(def, only_type, d->facilities[i].type)) continue;
             GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(g, d->facilities[i].x, d->facilities[i].y);
             GEOSGeometry *buf = pt ? GEOSBuffer_r(g, pt, def->radius_m, CIRCLES_QUADSEGS) : NULL;
             if (pt) GEOSGeom_destroy_r(g, pt);
@@ -500,10 +511,29 @@ GEOSGeometry *circles_area(GEOSContextHandle_t g, circles_data_t *d, const circl
         }
         free(parts);
     }
-    if (!area) {
-        err_set(err, errlen, GP_EGEOM, "circle %s: %s", def->id, geo_last_error(g));
-        return NULL;
+    if (!area) err_set(err, errlen, GP_EGEOM, "circle %s: %s", def->id, geo_last_error(g));
+    return area;
+}
+
+GEOSGeometry *circles_area(GEOSContextHandle_t g, circles_data_t *d, const circles_def_t *def, int facility,
+                           circles_mode_t mode, double buffer_m, int metric, char *err, size_t errlen) {
+    GEOSGeometry *area = NULL;
+    if (facility >= 0 || !def->match_all || def->n_types < 2) {
+        area = circles_area_of(g, d, def, facility, NULL, mode, buffer_m, err, errlen);
+    } else {
+        /* Every type must reach: intersect the per-type areas. */
+        for (int t = 0; t < def->n_types; t++) {
+            GEOSGeometry *part = circles_area_of(g, d, def, -1, def->facility_types[t], mode, buffer_m, err, errlen);
+            if (!part) { if (area) GEOSGeom_destroy_r(g, area); return NULL; }
+            if (!area) { area = part; continue; }
+            GEOSGeometry *both = GEOSIntersection_r(g, area, part);
+            GEOSGeom_destroy_r(g, area);
+            GEOSGeom_destroy_r(g, part);
+            if (!both) { err_set(err, errlen, GP_EGEOM, "circle %s: %s", def->id, geo_last_error(g)); return NULL; }
+            area = both;
+        }
     }
+    if (!area) return NULL;
     if (metric) return area;
     GEOSGeometry *ll = srs_transform(g, d->to_lonlat, area, err, errlen);
     GEOSGeom_destroy_r(g, area);
@@ -514,6 +544,7 @@ GEOSGeometry *circles_area(GEOSContextHandle_t g, circles_data_t *d, const circl
 static int circles_feature(GEOSContextHandle_t g, circles_data_t *d, const circles_def_t *def, circles_mode_t mode,
                            const GEOSGeometry *metric_geom, int facilities, int64_t *next_id, const char *extra,
                            buf_t *out, char *err, size_t errlen) {
+    if (GEOSisEmpty_r(g, metric_geom) == 1) return GP_OK;   /* e.g. an "all" circle missing a type */
     double area_m2 = 0;
     GEOSArea_r(g, metric_geom, &area_m2);
     GEOSGeometry *ll = srs_transform(g, d->to_lonlat, metric_geom, err, errlen);
@@ -853,6 +884,8 @@ int circles_defs_set(circles_defs_t *defs, const char *overrides, char *err, siz
         else if (!strcmp(field, "walk_m_per_min") && numeric && num >= 0 && num <= 2000) def->walk_m_per_min = num;
         else if (!strcmp(field, "required_for_life_circle") && (!strcmp(value, "true") || !strcmp(value, "false")))
             def->required = !strcmp(value, "true");
+        else if (!strcmp(field, "match") && (!strcmp(value, "all") || !strcmp(value, "any")))
+            def->match_all = !strcmp(value, "all");
         else if (!strcmp(field, "facility_types") && *value) {
             for (int i = 0; i < def->n_types; i++) free(def->facility_types[i]);
             def->n_types = 0;
@@ -877,27 +910,29 @@ int circles_store_stamp(struct store *st, char *out, size_t outlen) {
     return n > 0 && (size_t)n < outlen ? GP_OK : GP_EINVAL;
 }
 
-int circles_defs_for_store(struct store *st, circles_defs_t **out, char *source, size_t sourcelen, char *err, size_t errlen) {
-    char name[256] = "", path[600];
+int circles_defs_load(const char *profile, circles_defs_t **out, char *source, size_t sourcelen, char *err, size_t errlen) {
+    rules_t *rules = NULL;
+    char why[512] = "";
     *out = NULL;
-    if (store_meta_get(st, "profile", name, sizeof name) == GP_OK && *name) {
-        const char *tries[2] = {"geodata/profiles/%s.json", "%s"};
-        for (int i = 0; i < 2; i++) {
-            snprintf(path, sizeof path, tries[i], name);
-            json_t *j = json_load_file(path, 0, NULL);
-            if (!j) continue;
-            int has = json_object_get(j, "circles") != NULL;
-            int rc = has ? circles_defs_parse(j, out, err, errlen) : GP_OK;
-            json_decref(j);
-            if (rc) return rc;
-            if (has) {
-                if (source) snprintf(source, sourcelen, "%s", path);
-                return GP_OK;
-            }
-        }
+    int rc = rules_load(profile, &rules, why, sizeof why);
+    if (rc && profile) return err_set(err, errlen, rc, "%s", why);
+    const json_t *root = rc ? NULL : rules_json(rules);
+    if (root && json_object_get(root, "circles")) {
+        rc = circles_defs_parse(root, out, err, errlen);
+        if (!rc && source) snprintf(source, sourcelen, "profile %s", rules_name(rules));
+        rules_free(rules);
+        return rc;
     }
+    /* No profile found (run outside the repository) or one without circles: the built-in numbers. */
     if (source) snprintf(source, sourcelen, "built-in GB 50180-2018 defaults");
+    rules_free(rules);
     return (*out = circles_defs_default()) ? GP_OK : GP_ENOMEM;
+}
+
+int circles_defs_for_store(struct store *st, circles_defs_t **out, char *source, size_t sourcelen, char *err, size_t errlen) {
+    char name[256] = "";
+    int named = store_meta_get(st, "profile", name, sizeof name) == GP_OK && *name;
+    return circles_defs_load(named ? name : NULL, out, source, sourcelen, err, errlen);
 }
 
 int circles_layer_wkb(GEOSContextHandle_t g, circles_data_t *d, const circles_defs_t *defs, circles_mode_t mode,
