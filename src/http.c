@@ -657,6 +657,7 @@ static enum MHD_Result http_dispatch(http_server_t *srv, struct MHD_Connection *
 
     const http_route_t *route = NULL;
     int allowed_elsewhere = 0;
+    char allow[64] = "";
     char scratch[4096];
     const char *names[HTTP_MAX_PARAMS], *values[HTTP_MAX_PARAMS];
     int nparams = -1;
@@ -664,14 +665,28 @@ static enum MHD_Result http_dispatch(http_server_t *srv, struct MHD_Connection *
         for (const http_route_t *rt = http_modules[m]->routes; rt && rt->method; rt++) {
             int n = http_route_match(rt->pattern, url, scratch, sizeof scratch, names, values, HTTP_MAX_PARAMS);
             if (n < 0) continue;
-            if (strcmp(rt->method, meth)) { allowed_elsewhere = 1; continue; }
+            if (strcmp(rt->method, meth)) {
+                allowed_elsewhere = 1;
+                if (!strstr(allow, rt->method) && strlen(allow) + strlen(rt->method) + 8 < sizeof allow)
+                    snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s%s", *allow ? ", " : "", rt->method,
+                             strcmp(rt->method, "GET") ? "" : ", HEAD");
+                continue;
+            }
             route = rt;
             nparams = n;
             break;
         }
     }
     if (!route) {
-        if (allowed_elsewhere) return http_fail(srv, conn, hc, method, 405, "method %s is not allowed on %.200s", method, url);
+        if (allowed_elsewhere) {
+            http_res_t res;
+            memset(&res, 0, sizeof res);
+            http_error(&res, 405, http_status_name(405), "method %s is not allowed on %.200s (allowed: %s)", method, url, allow);
+            http_res_header(&res, "Allow", allow);
+            enum MHD_Result r = http_send(srv, conn, hc, &res, method);
+            http_res_clear(&res);
+            return r;
+        }
         return http_fail(srv, conn, hc, method, 404, "no resource at %.200s", url);
     }
 

@@ -13,7 +13,9 @@ start_server "$DB" --threads 2 --access-log "$WORK/access.log" || { notok "serve
 ok "server listens on 127.0.0.1:$PORT"
 
 t=$(curl -s "$BASE/" | jq_py "sorted(l['rel'] for l in d['links'])")
-[ "$t" = "['conformance', 'data', 'self']" ] && ok "landing page links" || notok "landing page links: $t"
+[ "$t" = "['conformance', 'data', 'self', 'service-desc']" ] && ok "landing page links" || notok "landing page links: $t"
+t=$(curl -s "$BASE/openapi" | jq_py "d['openapi'], len(d['paths'])")
+[ "$t" = "3.0.3 6" ] && ok "service-desc: OpenAPI 3.0 document with the 6 OGC paths" || notok "openapi: $t"
 t=$(curl -s "$BASE/conformance" | jq_py "len([c for c in d['conformsTo'] if c.endswith('/conf/core') or c.endswith('/conf/geojson')])")
 [ "$t" = 2 ] && ok "conformance lists core and geojson" || notok "conformance: $t"
 t=$(curl -s "$BASE/collections" | jq_py "' '.join(c['id'] for c in d['collections'])")
