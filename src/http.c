@@ -31,13 +31,15 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* ---- The module table: one line per module ------------------------------------------------ */
-extern const http_module_t http_ogc_module;
-extern const http_module_t http_edit_module;
+/* ---- The module table: one line per module, in src/http_modules.def ---------------------- */
+#define HTTP_MODULE(name) extern const http_module_t name;
+#include "http_modules.def"
+#undef HTTP_MODULE
 
 static const http_module_t *const http_modules[] = {
-    &http_ogc_module,
-    &http_edit_module,
+#define HTTP_MODULE(name) &name,
+#include "http_modules.def"
+#undef HTTP_MODULE
     NULL};
 
 /* ---- Server state ------------------------------------------------------------------------ */
