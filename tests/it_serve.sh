@@ -73,6 +73,8 @@ if echo "$h" | grep -qi '^Content-Encoding: gzip' && [ "$(gzip -dc "$WORK/gz" | 
   ok "gzip when accepted ($(stat -c %s "$WORK/gz") bytes for 100 communities)"; else notok "gzip: $h"; fi
 h=$(curl -s -D - -o /dev/null "$BASE/collections/communities/items?limit=100")
 echo "$h" | grep -qi '^Content-Encoding' && notok "gzip without Accept-Encoding" || ok "identity without Accept-Encoding"
+h2=$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip;q=0, identity' "$BASE/collections/communities/items?limit=100")
+echo "$h2" | grep -qi '^Content-Encoding' && notok "gzip;q=0 still gzipped" || ok "gzip;q=0 refuses gzip"
 etag=$(echo "$h" | sed -n 's/^ETag: \(.*\)\r$/\1/Ip')
 s=$(status -H "If-None-Match: $etag" "$BASE/collections/communities/items?limit=100")
 [ -n "$etag" ] && [ "$s" = 304 ] && ok "If-None-Match $etag gives 304" || notok "ETag/304: '$etag' $s"
