@@ -445,19 +445,15 @@ static int http_compressible(const char *ct) {
 
 static int http_accepts_gzip(struct MHD_Connection *conn) {
     const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    if (!ae) return 0;
-    const char *g = strcasestr(ae, "gzip");
+    const char *g = ae ? strcasestr(ae, "gzip") : NULL;
     if (!g) return 0;
-    /* "gzip;q=0" refuses it. */
+    /* "gzip;q=0" (or q=0.0) refuses it. */
     const char *q = g + 4;
     while (*q == ' ') q++;
-    if (*q == ';') {
-        q++;
-        while (*q == ' ') q++;
-        if (!strncmp(q, "q=0", 3) && (q[3] == '\0' || q[3] == ',' || (q[3] == '.' && strspn(q + 4, "0") && !isdigit((unsigned char)q[4 + strspn(q + 4, "0")]))))
-            return 0;
-    }
-    return 1;
+    if (*q != ';') return 1;
+    q++;
+    while (*q == ' ') q++;
+    return strncasecmp(q, "q=", 2) || strtod(q + 2, NULL) > 0;
 }
 
 static int http_gzip(const void *in, size_t inlen, int level, buf_t *out) {
