@@ -494,9 +494,12 @@ static int http_etag_matches(const char *inm, const char *etag) {
     return 0;
 }
 
+/* What MHD hands back to the free callback of a zero-copy response. */
+typedef struct http_ref_holder { http_release_fn release; void *cls; } http_ref_holder_t;
+
 static void http_ref_free(void *cls) {
-    http_res_t *holder = cls;
-    holder->ref_release(holder->ref_cls);
+    http_ref_holder_t *holder = cls;
+    holder->release(holder->cls);
     free(holder);
 }
 
@@ -527,18 +530,13 @@ static enum MHD_Result http_send(http_server_t *srv, struct MHD_Connection *conn
         len = 0;
     } else if (res->ref_data) {
         /* The release callback must run exactly once, when MHD frees the response. */
-        http_res_t *holder = malloc(sizeof *holder);
-        if (holder) {
-            holder->ref_release = res->ref_release;
-            holder->ref_cls = res->ref_cls;
+        http_ref_holder_t *holder = res->ref_release ? malloc(sizeof *holder) : NULL;
+        if (holder || !res->ref_release) {
+            if (holder) *holder = (http_ref_holder_t){res->ref_release, res->ref_cls};
             struct MHD_IoVec iov = {res->ref_data, res->ref_len};
-            r = MHD_create_response_from_iovec(&iov, 1, res->ref_release ? http_ref_free : NULL, holder);
-            if (r) {
-                res->ref_release = NULL; /* now MHD's */
-                if (!holder->ref_release) free(holder);
-            } else {
-                free(holder);
-            }
+            r = MHD_create_response_from_iovec(&iov, 1, holder ? http_ref_free : NULL, holder);
+            if (r) res->ref_release = NULL; /* now MHD's */
+            else free(holder);
         }
     } else if (gzip) {
         buf_t z = {0};
