@@ -76,7 +76,7 @@ test: all $(TESTBIN)
 	@tests/run_all.sh $(BIN) $(TESTBIN)
 
 asan:
-	$(MAKE) BUILD=build/asan OPT=-O1 EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+	$(MAKE) BUILD=build/asan OPT=-O1 EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	        EXTRA_LDLIBS="-fsanitize=address,undefined" unit
 
 $(DEMO_DB): | all
