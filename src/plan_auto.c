@@ -67,11 +67,11 @@ static void quality_finish(plan_quality_t *q) {
 /* The next free community number under a street (prefix = 9-digit street code). */
 static int next_code(const plan_city_t *city, const char *street9, char *out) {
     for (int n = 1; n <= 999; n++) {
-        char code[16];
-        snprintf(code, sizeof code, "%.9s%03d", street9, n);
+        char code[24];
+        snprintf(code, sizeof code, "%.9s%03d", street9, n % 1000);
         int used = 0;
         for (size_t i = 0; i < city->ncomms && !used; i++) used = !strcmp(city->comms[i].code, code);
-        if (!used) { strcpy(out, code); return 0; }
+        if (!used) { memcpy(out, code, 13); return 0; }
     }
     return GP_EINFEASIBLE;
 }
@@ -132,7 +132,8 @@ int plan_city_split(plan_ctx_t *ctx, plan_city_t *city, int c, int k, const rule
         goto end;
     }
     /* Reserve every new code before touching the city, so a full street changes nothing. */
-    const char *street = cm->street_code[0] ? cm->street_code : cm->code;
+    char street[16];   /* a copy: grow_comms may move the community array */
+    snprintf(street, sizeof street, "%.9s", cm->street_code[0] ? cm->street_code : cm->code);
     char (*codes)[16] = calloc((size_t)s->k, sizeof *codes);
     if (!codes || grow_comms(city, (size_t)s->k)) { free(codes); rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
     cm = &city->comms[c];
