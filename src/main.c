@@ -7,34 +7,14 @@
 
 #define GRIDPLAN_VERSION "0.1.0"
 
-int cmd_info(int argc, char **argv);
-int cmd_import(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_history(int argc, char **argv);
-int cmd_undo(int argc, char **argv);
-int cmd_rules(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_split(int argc, char **argv);
-int cmd_merge(int argc, char **argv);
-int cmd_plan(int argc, char **argv);
-int cmd_grids(int argc, char **argv);
-int cmd_police(int argc, char **argv);
-int cmd_diff(int argc, char **argv);
+#define CMD(name, summary) int cmd_##name(int argc, char **argv);
+#include "commands.def"
+#undef CMD
 
 static const cli_command_t commands[] = {
-    {"info", cmd_info, "counts, extent, CRS and household totals of a database"},
-    {"import", cmd_import, "load a GeoJSON layer (reprojected, validated, all or nothing)"},
-    {"export", cmd_export, "write a layer as GeoJSON or CSV (UTF-8 with BOM)"},
-    {"history", cmd_history, "list changesets (the change log), newest first"},
-    {"undo", cmd_undo, "revert one changeset (default: the newest in force) as a new changeset"},
-    {"rules", cmd_rules, "the active rule profile: every number with its source"},
-    {"check", cmd_check, "every community against the profile: band, split/merge, police, staff"},
-    {"split", cmd_split, "split a community into contiguous parts of whole buildings (preview/--apply)"},
-    {"merge", cmd_merge, "merge a small community into a fitting neighbour (preview/--apply)"},
-    {"plan", cmd_plan, "auto-plan: split the big, merge the small, keep the locked (preview/--apply)"},
-    {"grids", cmd_grids, "divide communities into coded grids (preview/--apply)"},
-    {"police", cmd_police, "民警/辅警 per community and street (table, JSON, CSV)"},
-    {"diff", cmd_diff, "buildings and households moved between two plans"},
+#define CMD(name, summary) {#name, cmd_##name, summary},
+#include "commands.def"
+#undef CMD
     {NULL, NULL, NULL}};
 
 static void usage(FILE *out) {
