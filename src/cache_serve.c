@@ -21,6 +21,7 @@ struct cache_serve {
     store_t *st;
     double next_poll;             /* log_now() seconds; read racily on purpose (a hint) */
     char version_file[1100];      /* <disk tier>/VERSION: what the tiles on disk reflect ("" = none) */
+    int circles_loaded;           /* circles are computed on the first circles tile (atomic flag) */
 };
 
 static int circles_refresh_locked(cache_serve_t *cs, char *err, size_t errlen);
@@ -78,7 +79,6 @@ int cache_serve_open(const char *db_path, const char *style_path, const char *ti
     }
     cs->cache = cache_new(tiles_root ? dir : NULL, mem_bytes, layer_dirs, RENDER_NLAYERS);
     if (!cs->cache) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto fail; }
-    if ((rc = circles_refresh_locked(cs, err, errlen))) goto fail;
     /* tiles on disk may predate edits or an import made while no server ran */
     if (tiles_root) {
         snprintf(cs->version_file, sizeof cs->version_file, "%s/VERSION", dir);
@@ -187,7 +187,7 @@ static int sync_locked(cache_serve_t *cs, long *expired, char *err, size_t errle
         char was[64];
         snprintf(was, sizeof was, "%s", old->data_version[0] ? old->data_version : "(none)");
         swap_scene(cs, next);   /* frees old */
-        if (circles_refresh_locked(cs, err, errlen)) log_warn("tiles: circles: %s", err);
+        if (cs->circles_loaded && circles_refresh_locked(cs, err, errlen)) log_warn("tiles: circles: %s", err);
         removed = cache_clear(cs->cache);
         version_mark(cs, cs->scene);
         log_info("tiles: data_version %s -> %s: scene reloaded, %ld cached tiles removed", was, version, removed);
@@ -229,7 +229,7 @@ static int sync_locked(cache_serve_t *cs, long *expired, char *err, size_t errle
     swap_scene(cs, next);
     next = NULL;
     removed = cache_expire(cs->cache, areas.a, areas.n);
-    if ((mask & (1u << RENDER_SRC_FACILITIES)) && circles_refresh_locked(cs, err, errlen))
+    if (cs->circles_loaded && (mask & (1u << RENDER_SRC_FACILITIES)) && circles_refresh_locked(cs, err, errlen))
         log_warn("tiles: circles: %s", err);
     version_mark(cs, cs->scene);
     log_debug("tiles: changes up to %lld: %zu areas, %ld cached tiles expired", (long long)last, areas.n, removed);
@@ -256,12 +256,16 @@ static int set_circles_locked(cache_serve_t *cs, size_t n, const unsigned char *
     int rc = render_scene_with_circles(old, n, wkb, wkb_len, types, &next, err, errlen);
     if (rc) return rc;
     const render_layer_t *ls[2] = {old->layers[RENDER_SRC_CIRCLES], next->layers[RENDER_SRC_CIRCLES]};
-    cache_area_t areas[2];
+    cache_area_t areas[3];
     size_t na = 0;
     for (int i = 0; i < 2; i++)
         if (ls[i] && ls[i]->n)
             areas[na++] = (cache_area_t){ls[i]->minx, ls[i]->miny, ls[i]->maxx, ls[i]->maxy, RENDER_MARGIN_PX, 0,
                                          TILE_MAX_ZOOM, 1u << RENDER_LAYER_CIRCLES};
+    /* the first computation in this process: circles tiles on disk may come from older data */
+    if (!ls[0] || !ls[0]->n)
+        areas[na++] = (cache_area_t){-GEO_MERC_HALF, -GEO_MERC_HALF, GEO_MERC_HALF, GEO_MERC_HALF, 0, 0, TILE_MAX_ZOOM,
+                                     1u << RENDER_LAYER_CIRCLES};
     swap_scene(cs, next);
     cache_expire(cs->cache, areas, na);
     return 0;
@@ -310,6 +314,15 @@ int cache_serve_tile(cache_serve_t *cs, render_ctx_t *ctx, int layer, int z, uin
         if (sync_locked(cs, NULL, serr, sizeof serr)) log_warn("tiles: %s", serr);
         cs->next_poll = now + CACHE_SERVE_POLL_MS / 1000.0;
         pthread_mutex_unlock(&cs->sync_lock);
+    }
+    if (layer == RENDER_LAYER_CIRCLES && !__atomic_load_n(&cs->circles_loaded, __ATOMIC_ACQUIRE)) {
+        /* computing circles takes a second or two on a city: only servers that show them pay */
+        pthread_mutex_lock(&cs->sync_lock);
+        int rc = 0;
+        if (!cs->circles_loaded && (rc = circles_refresh_locked(cs, err, errlen)) == 0)
+            __atomic_store_n(&cs->circles_loaded, 1, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&cs->sync_lock);
+        if (rc) return rc;
     }
     cache_key_t key = {layer, z, scale, x, y};
     if (cache_get(cs->cache, &key, out) == 0) {
