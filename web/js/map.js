@@ -1,0 +1,209 @@
+// map.js — the Leaflet map: gridplan's raster tile layers (toggled from the Layers panel, each with
+// its legend), the browser-drawn coverage-gap layer, and GeoJSON overlays for the selection and for
+// plan previews. Tile URLs carry ?v=<data version> so that after an edit every tile is fetched anew
+// and no stale tile stays on screen.
+/* global L */
+import { api } from './api.js';
+import { t } from './i18n.js';
+import { FALLBACK, coverageColour, loadServerStyle, legendElement } from './legends.js';
+
+// Draw order bottom to top; `on` is the initial state.
+const TILE_LAYERS = [
+  { id: 'default', on: false },
+  { id: 'communities', on: true },
+  { id: 'police', on: false },
+  { id: 'circles', on: false },
+  { id: 'grids', on: false },
+  { id: 'buildings', on: false },
+  { id: 'facilities', on: true },
+];
+const LAYER_ORDER = ['default', 'communities', 'coverage', 'police', 'circles', 'grids', 'buildings', 'facilities'];
+
+let map = null;
+let version = '0';
+const tileLayers = {};
+let coverageLayer = null;
+let coverageOn = false;
+let selectionLayer = null;
+let previewLayer = null;
+
+function tileUrl(id) {
+  return `tiles/${id}/{z}/{x}/{y}{r}.png?v=${encodeURIComponent(version)}`;
+}
+
+export function getMap() { return map; }
+
+export function initMap(el) {
+  map = L.map(el, { zoomControl: true, keyboard: true, preferCanvas: false, maxZoom: 19, minZoom: 3 });
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution('gridplan');
+  map.setView([40.8, 111.7], 12);   // replaced by the data extent as soon as it is known
+  LAYER_ORDER.forEach((id, i) => {
+    const pane = map.createPane('gp-' + id);
+    pane.style.zIndex = String(250 + i * 10);
+  });
+  map.createPane('gp-select').style.zIndex = '450';
+  map.createPane('gp-preview').style.zIndex = '460';
+  for (const def of TILE_LAYERS) {
+    tileLayers[def.id] = L.tileLayer(tileUrl(def.id), {
+      pane: 'gp-' + def.id, maxZoom: 19, minZoom: 3, maxNativeZoom: 19, tileSize: 256,
+      detectRetina: false, className: 'gp-tiles gp-tiles-' + def.id, keepBuffer: 1,
+    });
+    tileLayers[def.id].on('tileerror', onTileError);
+    if (def.on) tileLayers[def.id].addTo(map);
+  }
+  return map;
+}
+
+// One message per failing layer: a tile endpoint that is down is worth saying once, not per tile.
+const tileErrorShown = new Set();
+function onTileError(ev) {
+  const cls = ev.tile && ev.tile.closest && ev.tile.closest('.gp-tiles');
+  const id = cls ? [...cls.classList].find((c) => c.startsWith('gp-tiles-')) : 'tiles';
+  if (tileErrorShown.has(id)) return;
+  tileErrorShown.add(id);
+  console.warn('tile failed to load:', ev.tile && ev.tile.src);
+}
+
+// Fits the map to the data: TileJSON bounds first, then the communities collection's extent.
+export async function fitToData() {
+  try {
+    const tj = await api.get('tiles/communities.json');
+    if (tj && Array.isArray(tj.bounds) && tj.bounds.length === 4) {
+      const [w, s, e, n] = tj.bounds;
+      if (e > w && n > s) { map.fitBounds([[s, w], [n, e]]); return; }
+    }
+  } catch { /* fall through to the collection extent */ }
+  try {
+    const c = await api.get('collections/communities');
+    const bb = c && c.extent && c.extent.spatial && c.extent.spatial.bbox && c.extent.spatial.bbox[0];
+    if (bb && bb.length >= 4) map.fitBounds([[bb[1], bb[0]], [bb[3], bb[2]]]);
+  } catch { /* keep the default view */ }
+}
+
+export function buildLayerPanel(listEl, legendsEl) {
+  listEl.textContent = '';
+  const ids = LAYER_ORDER.slice().reverse();
+  for (const id of ids) {
+    const row = document.createElement('div');
+    row.className = 'layer-row';
+    const cb = document.createElement('input');
+    cb.type = 'checkbox';
+    cb.id = 'layer-' + id;
+    cb.dataset.layer = id;
+    cb.checked = isOn(id);
+    const label = document.createElement('label');
+    label.htmlFor = cb.id;
+    label.textContent = t('layer_' + id);
+    cb.addEventListener('change', () => { setLayer(id, cb.checked); renderLegends(legendsEl); });
+    row.append(cb, label);
+    listEl.appendChild(row);
+  }
+  renderLegends(legendsEl);
+}
+
+function isOn(id) {
+  return id === 'coverage' ? coverageOn : map.hasLayer(tileLayers[id]);
+}
+
+export function setLayer(id, on) {
+  if (id === 'coverage') {
+    coverageOn = on;
+    if (on) refreshCoverage(); else if (coverageLayer) { map.removeLayer(coverageLayer); coverageLayer = null; }
+    return;
+  }
+  const layer = tileLayers[id];
+  if (on && !map.hasLayer(layer)) layer.addTo(map);
+  if (!on && map.hasLayer(layer)) map.removeLayer(layer);
+}
+
+export async function renderLegends(legendsEl) {
+  const shown = LAYER_ORDER.filter((id) => id !== 'default' && (id === 'coverage' ? coverageOn : map.hasLayer(tileLayers[id])));
+  const boxes = [];
+  for (const id of shown.reverse()) {
+    const rows = (await loadServerStyle(id)) || FALLBACK[id];
+    if (rows) boxes.push(legendElement(id, rows));
+  }
+  legendsEl.replaceChildren(...boxes);
+}
+
+// New data version (the newest changeset id): every tile layer reloads from URLs that no cache has.
+export function setDataVersion(v) {
+  const nv = String(v ?? Date.now());
+  if (nv === version) return;
+  version = nv;
+  if (!map) return;
+  for (const id of Object.keys(tileLayers)) tileLayers[id].setUrl(tileUrl(id));
+  if (coverageOn) refreshCoverage();
+}
+export function dataVersion() { return version; }
+
+// Coverage gaps: communities coloured by the share of households outside every service circle,
+// from the coverage collection (the server computes coverage per community and circle type).
+async function refreshCoverage() {
+  let fc;
+  try {
+    fc = await api.featuresInBbox('coverage', map.getBounds().pad(0.5), 10000);
+  } catch (e) {
+    console.warn('coverage layer unavailable:', e.message);
+    return;
+  }
+  if (!coverageOn) return;
+  if (coverageLayer) map.removeLayer(coverageLayer);
+  coverageLayer = L.geoJSON(fc, {
+    pane: 'gp-coverage',
+    interactive: false,
+    style: (f) => {
+      const c = coverageColour(uncoveredShare(f.properties || {}));
+      return c ? { color: '#7f2704', weight: 1, fillColor: c, fillOpacity: 0.6 }
+        : { color: '#999', weight: 0.5, fill: false };
+    },
+  }).addTo(map);
+}
+
+// The coverage collection's properties: either an overall covered share, or one share per circle
+// type; the gap is measured against the best-covered type the community has (0..1 or percent).
+export function uncoveredShare(p) {
+  const norm = (x) => (x > 1 ? x / 100 : x);
+  if (typeof p.uncovered === 'number') return norm(p.uncovered);
+  if (typeof p.covered === 'number') return 1 - norm(p.covered);
+  if (typeof p.coverage === 'number') return 1 - norm(p.coverage);
+  const shares = Object.entries(p).filter(([k, v]) => typeof v === 'number' && /cover|share/.test(k)).map(([, v]) => norm(v));
+  return shares.length ? 1 - Math.min(...shares) : null;
+}
+
+export function showSelection(geojson) {
+  if (selectionLayer) map.removeLayer(selectionLayer);
+  selectionLayer = null;
+  if (!geojson) return;
+  selectionLayer = L.geoJSON(geojson, {
+    pane: 'gp-select', interactive: false,
+    style: { color: '#00e5ff', weight: 3, fillColor: '#00e5ff', fillOpacity: 0.12 },
+  }).addTo(map);
+}
+
+const PART_COLOURS = ['#e41a1c', '#377eb8', '#4daf4a', '#984ea3', '#ff7f00', '#a65628', '#f781bf', '#999999'];
+
+export function showPreview(fc) {
+  clearPreview();
+  if (!fc) return;
+  let i = 0;
+  previewLayer = L.geoJSON(fc, {
+    pane: 'gp-preview', interactive: false,
+    style: () => {
+      const c = PART_COLOURS[i++ % PART_COLOURS.length];
+      return { color: c, weight: 2.5, dashArray: '6 4', fillColor: c, fillOpacity: 0.3 };
+    },
+  }).addTo(map);
+  const b = previewLayer.getBounds();
+  if (b.isValid()) map.fitBounds(b, { padding: [20, 20], maxZoom: map.getZoom() > 15 ? map.getZoom() : 16 });
+}
+export function clearPreview() {
+  if (previewLayer) map.removeLayer(previewLayer);
+  previewLayer = null;
+}
+export function partColour(i) { return PART_COLOURS[i % PART_COLOURS.length]; }
+
+export function onMoveEnd(fn) { map.on('moveend', fn); }
+export function coverageVisible() { return coverageOn; }
+export function refreshCoverageIfShown() { if (coverageOn) refreshCoverage(); }
