@@ -1,0 +1,268 @@
+// e2e.mjs — the web map end to end in headless Debian Chromium, driven by playwright-core, against
+// a real `gridplan serve` (started by tests/it_web.sh). Prints "ok - ..." / "not ok - ...: why"
+// lines and saves a screenshot of every step in the artefacts folder.
+//
+// usage: node tests/web/e2e.mjs --url http://127.0.0.1:PORT/ --token TOKEN --out DIR
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { interiorPoint } from '../../web/js/geo.js';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
+  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
+  return acc;
+}, []));
+const base = args.url.endsWith('/') ? args.url : args.url + '/';
+const token = args.token || '';
+const out = args.out || 'tests/artifacts/web';
+fs.mkdirSync(out, { recursive: true });
+
+let failures = 0;
+function ok(what) { console.log(`ok - ${what}`); }
+function notOk(what, why) { failures++; console.log(`not ok - ${what}: ${why}`); }
+function check(cond, what, why) { if (cond) ok(what); else notOk(what, why); return cond; }
+
+async function apiGet(p) {
+  const res = await fetch(base + p, { headers: { Accept: 'application/json' } });
+  if (!res.ok) throw new Error(`GET ${p}: HTTP ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+const consoleErrors = [];
+const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridplan-chromium-'));
+const context = await chromium.launchPersistentContext(userDir, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',
+    '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1280, height: 800 },
+  acceptDownloads: true,
+  locale: 'zh-CN',
+});
+const page = context.pages()[0] || await context.newPage();
+page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text() + ' @ ' + JSON.stringify(m.location())); });
+page.on('pageerror', (e) => consoleErrors.push('pageerror: ' + e.message));
+page.on('requestfailed', (r) => { if (!r.url().includes('/tiles/')) consoleErrors.push('request failed: ' + r.url()); });
+const shot = (name) => page.screenshot({ path: path.join(out, name) });
+
+// Waits until every tile of a layer is loaded from the current data version's URLs.
+async function tilesSettled(layer, timeout = 30000) {
+  await page.waitForFunction((l) => {
+    const v = window.gridplan.dataVersion();
+    const imgs = [...document.querySelectorAll(`.gp-tiles-${l} img.leaflet-tile`)];
+    return imgs.length > 0 && imgs.every((i) => i.src.includes(`v=${encodeURIComponent(v)}`) && i.classList.contains('leaflet-tile-loaded') && i.complete);
+  }, layer, { timeout });
+  await page.waitForTimeout(300);   // Leaflet's fade-in
+}
+
+// The decoded pixels of a layer's visible tiles: how many are drawn (alpha > 0), how many colours,
+// and a digest that changes when any pixel changes (tiles keyed by z/x/y, version stripped).
+function tileDigest(layer) {
+  return page.evaluate((l) => {
+    const imgs = [...document.querySelectorAll(`.gp-tiles-${l} img.leaflet-tile-loaded`)]
+      .sort((a, b) => (a.src < b.src ? -1 : 1));
+    const c = document.createElement('canvas');
+    const ctx = c.getContext('2d', { willReadFrequently: true });
+    let h = 2166136261 >>> 0;
+    let drawn = 0;
+    let total = 0;
+    const colours = new Set();
+    for (const img of imgs) {
+      c.width = img.naturalWidth;
+      c.height = img.naturalHeight;
+      ctx.clearRect(0, 0, c.width, c.height);
+      ctx.drawImage(img, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      const key = new URL(img.src).pathname;
+      for (let k = 0; k < key.length; k++) h = Math.imul(h ^ key.charCodeAt(k), 16777619) >>> 0;
+      for (let p = 0; p < d.length; p += 4) {
+        total++;
+        if (d[p + 3] > 0) {
+          drawn++;
+          if (colours.size < 64) colours.add((d[p] << 16) | (d[p + 1] << 8) | d[p + 2]);
+        }
+        h = Math.imul(h ^ d[p] ^ (d[p + 1] << 8) ^ (d[p + 2] << 16) ^ (d[p + 3] << 24), 16777619) >>> 0;
+      }
+    }
+    return { tiles: imgs.length, drawn, total, colours: colours.size, hash: h.toString(16) };
+  }, layer);
+}
+
+// Clicks the map at a lon/lat.
+async function clickLngLat(lng, lat) {
+  const pt = await page.evaluate(([x, y]) => {
+    const p = window.gridplan.map.latLngToContainerPoint([y, x]);
+    return { x: p.x, y: p.y };
+  }, [lng, lat]);
+  const box = await page.locator('#map').boundingBox();
+  await page.mouse.click(box.x + pt.x, box.y + pt.y);
+}
+
+async function cardNumbers() {
+  await page.waitForSelector('#inspect .community-card', { timeout: 15000 });
+  return page.evaluate(() => {
+    const card = document.querySelector('#inspect .community-card');
+    const get = (k) => { const dd = card.querySelector(`dd[data-key="${k}"]`); return dd ? dd.textContent : null; };
+    return { code: card.dataset.code, households: get('households'), population: get('population'),
+      status: get('status'), minjing: get('minjing'), fujing: get('fujing') };
+  });
+}
+const digits = (s) => Number(String(s).replace(/[^0-9.-]/g, ''));
+
+async function waitForCard(pred, timeout = 20000) {
+  const t0 = Date.now();
+  for (;;) {
+    const n = await cardNumbers().catch(() => null);
+    if (n && pred(n)) return n;
+    if (Date.now() - t0 > timeout) return n;
+    await page.waitForTimeout(200);
+  }
+}
+
+try {
+  // 1. The page loads on the demo city.
+  await page.goto(base, { waitUntil: 'load' });
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
+  const title = await page.title();
+  check(title.includes('网格规划') && (await page.getAttribute('html', 'lang')) === 'zh-CN',
+    'page loads in Chinese at /', `title "${title}"`);
+  const leafletLocal = await page.evaluate(() => [...document.scripts].every((s) => !s.src || s.src.startsWith(location.origin)));
+  check(leafletLocal, 'every script comes from the gridplan server (no CDN)', 'a script loads from elsewhere');
+
+  // 2. Tiles draw: decoded pixels of the communities layer are not blank.
+  await tilesSettled('communities');
+  const d0 = await tileDigest('communities');
+  await shot('01-load.png');
+  check(d0.tiles > 0 && d0.drawn > d0.total * 0.02 && d0.colours >= 2, 'community tiles draw (pixels not blank)',
+    JSON.stringify(d0));
+
+  // Pick the community to split: the one most over the band (the demo city has some).
+  const checkList = await apiGet('api/check');
+  const over = checkList.filter((c) => c.status === 'over' || c.status === 'split' || c.action === 'split');
+  const target = (over.length ? over : checkList).slice().sort((a, b) => b.households - a.households)[0];
+  const fc = await apiGet(`collections/communities/items?code=${target.code}&limit=1`);
+  const feature = fc.features[0];
+  const [lng, lat] = interiorPoint(feature.geometry);
+
+  // 3. Search finds it by code and zooms to it; clicking shows its numbers.
+  await page.fill('#search-q', target.code);
+  await page.press('#search-q', 'Enter');
+  await page.waitForSelector(`#inspect .community-card[data-code="${target.code}"]`, { timeout: 15000 });
+  ok('search by code selects and zooms to the community');
+  await page.fill('#search-q', '');
+  await clickLngLat(lng, lat);
+  const n0 = await waitForCard((n) => n.code === target.code);
+  await tilesSettled('communities');
+  await shot('02-inspect.png');
+  check(n0 && n0.code === target.code && digits(n0.households) === target.households && digits(n0.fujing) === target.fujing,
+    'clicking a community shows its numbers (code, households, 辅警)', JSON.stringify({ n0, target }));
+
+  // 4. Split preview (k = 2) with the quality report, then apply.
+  await page.click('#tab-plan');
+  await page.fill('#token', token);
+  await page.click('#token-form button[type="submit"]');
+  await page.selectOption('#split-k', '2');
+  await page.click('#split-preview');
+  await page.waitForSelector('#preview:not([hidden]) .quality-table', { timeout: 60000 });
+  const previewParts = await page.evaluate(() => document.querySelectorAll('.leaflet-gp-preview-pane path').length);
+  await tilesSettled('communities');
+  await shot('03-split-preview.png');
+  check(previewParts >= 2, 'split preview draws the proposed parts and a quality report', `${previewParts} parts drawn`);
+  const before = await tileDigest('communities');
+  const vBefore = await page.evaluate(() => window.gridplan.dataVersion());
+  await page.click('#preview-apply');
+  await page.waitForFunction((v) => window.gridplan.dataVersion() !== v, vBefore, { timeout: 60000 });
+  await tilesSettled('communities');
+  const n1 = await waitForCard((n) => n.code !== target.code || digits(n.households) !== target.households);
+  const after = await tileDigest('communities');
+  await shot('04-split-applied.png');
+  check(after.hash !== before.hash, 'applying the split changes the map tiles without a reload', `digest ${before.hash} -> ${after.hash}`);
+  check(n1 && (n1.code !== target.code || digits(n1.households) < target.households),
+    'the numbers at the same place change after the split', JSON.stringify(n1));
+  const checkAfter = await apiGet('api/check');
+  check(checkAfter.length === checkList.length + 1, 'the split made one more community', `${checkList.length} -> ${checkAfter.length}`);
+  const histItems = await page.locator('#history li[data-id]').count();
+  check(histItems >= 1, 'the history lists the change', `${histItems} items`);
+
+  // 5. Undo restores the tiles (pixel for pixel) and the numbers.
+  const vApplied = await page.evaluate(() => window.gridplan.dataVersion());
+  await page.click('#undo');
+  await page.waitForFunction((v) => window.gridplan.dataVersion() !== v, vApplied, { timeout: 60000 });
+  await tilesSettled('communities');
+  const n2 = await waitForCard((n) => n.code === target.code);
+  const undone = await tileDigest('communities');
+  await shot('05-undo.png');
+  check(undone.hash === before.hash, 'undo restores the map tiles exactly', `digest ${before.hash} / ${undone.hash}`);
+  check(n2 && n2.code === target.code && digits(n2.households) === target.households,
+    'undo restores the numbers', JSON.stringify(n2));
+
+  // 6. Police table, sortable, and its CSV with one row per community.
+  await page.click('#tab-police');
+  await page.waitForSelector('#police-table tbody tr', { timeout: 15000 });
+  const police = await apiGet('api/police');
+  const policeCommunities = Array.isArray(police) ? police : police.communities;
+  const rows = await page.locator('#police-table tbody tr').count();
+  check(rows === policeCommunities.length, 'police table has a row per community', `${rows} rows vs ${policeCommunities.length}`);
+  await page.click('#police-table button.sort[data-key="fujing"]');
+  const fujingCol = await page.evaluate(() => {
+    const idx = [...document.querySelectorAll('#police-table thead th')].findIndex((th) => th.querySelector('[data-key="fujing"]'));
+    return [...document.querySelectorAll('#police-table tbody tr')].map((tr) => Number(tr.children[idx].textContent.replace(/[^0-9.-]/g, '')));
+  });
+  check(fujingCol.every((v, i) => i === 0 || fujingCol[i - 1] >= v), 'police table sorts by 辅警 (descending)', fujingCol.slice(0, 8).join(','));
+  await shot('06-police.png');
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15000 }), page.click('#police-csv')]);
+  const csvPath = path.join(out, 'police.csv');
+  await download.saveAs(csvPath);
+  const csv = fs.readFileSync(csvPath);
+  const bom = csv[0] === 0xef && csv[1] === 0xbb && csv[2] === 0xbf;
+  const lines = csv.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim());
+  const codesInCsv = new Set(lines.slice(1).map((l) => (l.match(/\b\d{12}\b/) || [])[0]).filter(Boolean));
+  const missing = policeCommunities.filter((c) => !codesInCsv.has(c.code)).map((c) => c.code);
+  check(bom, 'police CSV downloads as UTF-8 with BOM', `first bytes ${[...csv.subarray(0, 3)]}`);
+  check(missing.length === 0 && codesInCsv.size === policeCommunities.length,
+    'police CSV has the right rows (one per community, codes match the API)',
+    `${codesInCsv.size} community codes in CSV, ${policeCommunities.length} in API, missing ${missing.slice(0, 5)}`);
+
+  // 7. English on request.
+  await page.click('#lang');
+  const en = await page.evaluate(() => [document.documentElement.lang, document.getElementById('tab-layers').textContent]);
+  await shot('07-english.png');
+  check(en[0] === 'en' && en[1] === 'Layers', 'English toggle switches the page', en.join(' / '));
+  await page.click('#lang');
+
+  // 8. Keyboard: the controls are reachable with Tab.
+  await page.click('#tab-layers');
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  const reached = [];
+  for (let i = 0; i < 16; i++) {
+    await page.keyboard.press('Tab');
+    reached.push(await page.evaluate(() => document.activeElement.id || document.activeElement.className || document.activeElement.tagName));
+  }
+  check(['panel-toggle', 'search-q', 'lang', 'tab-layers'].every((id) => reached.includes(id)) && reached.some((id) => String(id).startsWith('layer-')),
+    'header, tabs and layer switches are reachable by keyboard', reached.join(','));
+
+  // 9. Phone width: no horizontal overflow, the panel opens as a sheet.
+  await page.setViewportSize({ width: 375, height: 740 });
+  await page.waitForTimeout(400);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  await shot('08-phone.png');
+  await page.click('#panel-toggle');
+  await page.click('#tab-inspect');
+  await page.waitForTimeout(400);
+  const sheet = await page.evaluate(() => document.getElementById('panel').getBoundingClientRect().toJSON());
+  await shot('09-phone-panel.png');
+  check(overflow <= 375 && sheet.width <= 375 && sheet.height > 100, 'fits a 375 px phone screen with the panel as a sheet',
+    `scrollWidth ${overflow}, panel ${JSON.stringify(sheet)}`);
+
+  // 10. No console errors in the whole run.
+  check(consoleErrors.length === 0, 'no console errors', consoleErrors.slice(0, 5).join(' | '));
+} catch (e) {
+  await shot('error.png').catch(() => {});
+  notOk('web map end-to-end run', e.stack || e.message);
+  if (consoleErrors.length) console.log('# console errors: ' + consoleErrors.slice(0, 10).join(' | '));
+} finally {
+  await context.close();
+  fs.rmSync(userDir, { recursive: true, force: true });
+}
+process.exit(failures ? 1 : 0);
