@@ -48,8 +48,13 @@ deps: deps-check
 
 # Web map: Leaflet comes from npm (web/package-lock.json) and is copied into web/vendor/ so the page
 # needs no CDN; the e2e test's playwright-core lives in tests/web/ and drives Debian's chromium.
+# The tile styles are copied too, so the page's legends use the colours the tiles are drawn with.
 WEB_VENDOR := web/vendor/leaflet/leaflet.js
-web: $(WEB_VENDOR)
+WEB_STYLES := $(patsubst geodata/styles/%,web/vendor/styles/%,$(wildcard geodata/styles/*.json))
+web: $(WEB_VENDOR) $(WEB_STYLES)
+web/vendor/styles/%.json: geodata/styles/%.json
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	$(quiet) NPM web
 	$(Q)cd web && npm ci --no-audit --no-fund --loglevel=error

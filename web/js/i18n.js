@@ -32,6 +32,13 @@ const strings = {
     policeMode: '表格', byCommunity: '按社区', byStreet: '按街道', downloadCsv: '下载 CSV', total: '合计',
     policeRule: '规则：{rule}', communities: '社区数', sortBy: '按此列排序',
     error: '出错：{msg}', netError: '无法连接服务器', features: '个要素',
+    cls_under: '偏小：少于 {min} 户', cls_within: '符合标准：{min}–{max} 户', cls_over: '偏大：{max}–{split} 户',
+    cls_split: '需拆分：超过 {split} 户', cls_fujing: '{n} 名辅警', cls_fujing_more: '{n} 名及以上辅警',
+    cls_grid: '网格边界（放大后显示编码）', cls_building: '楼栋',
+    cls_cov1: '10%–30% 住户在服务圈外', cls_cov2: '30%–60% 住户在服务圈外', cls_cov3: '60% 以上住户在服务圈外',
+    type_clinic: '卫生服务站', type_supermarket: '超市便利店', type_fitness: '健身设施', type_culture: '文化活动中心',
+    type_police: '警务室', type_fire_station: '微型消防站', type_elder_care: '养老服务', type_school: '学校',
+    type_other: '其他',
   },
   en: {
     title: 'Grid planning', skip: 'Skip to the control panel', togglePanel: 'Show/hide panel', panel: 'Control panel',
@@ -64,6 +71,14 @@ const strings = {
     policeMode: 'Table', byCommunity: 'By community', byStreet: 'By street', downloadCsv: 'Download CSV', total: 'Total',
     policeRule: 'Rule: {rule}', communities: 'Communities', sortBy: 'Sort by this column',
     error: 'Error: {msg}', netError: 'Cannot reach the server', features: 'features',
+    cls_under: 'under: fewer than {min} households', cls_within: 'within: {min}–{max} households',
+    cls_over: 'over: {max}–{split} households', cls_split: 'to split: more than {split} households',
+    cls_fujing: '{n} auxiliary officers', cls_fujing_more: '{n} or more auxiliary officers',
+    cls_grid: 'grid boundary (codes when zoomed in)', cls_building: 'building',
+    cls_cov1: '10–30% of households outside every circle', cls_cov2: '30–60% outside', cls_cov3: 'over 60% outside',
+    type_clinic: 'clinic', type_supermarket: 'supermarket', type_fitness: 'fitness', type_culture: 'culture centre',
+    type_police: 'police post', type_fire_station: 'micro fire station', type_elder_care: 'elder care', type_school: 'school',
+    type_other: 'other',
   },
 };
 

@@ -1,98 +1,129 @@
-// legends.js — legend entries for every coloured layer. The colours must be the server's: the
-// render module keeps them in geodata/styles/<layer>.json; loadServerStyle() reads that file from the
-// server when it is served and turns its classes into legend rows, and FALLBACK is used otherwise
-// (kept equal to the styles as committed; see README "Web map").
-import { t, getLang } from './i18n.js';
+// legends.js — legend rows for every coloured layer, made from the server's own tile style
+// (geodata/styles/default.json, copied to web/vendor/styles/ by `make web`), so a legend colour is
+// the colour the tiles are drawn with. The community classes are labelled with the active profile's
+// band from /api/profile (the style's band when the profile is not available). Coverage gaps are
+// drawn in the browser, so their colours live here.
+import { api } from './api.js';
+import { t } from './i18n.js';
 
-// label: [zh, en]; swatch: fill colour, optional stroke; kind: 'fill' | 'line' | 'point'.
-export const FALLBACK = {
-  communities: [
-    { label: ['偏小（低于标准下限）', 'under the band'], fill: '#9ecae1', stroke: '#3182bd' },
-    { label: ['符合标准', 'within the band'], fill: '#a1d99b', stroke: '#31a354' },
-    { label: ['偏大（高于标准上限）', 'over the band'], fill: '#fdae6b', stroke: '#e6550d' },
-    { label: ['超过拆分线', 'over the split line'], fill: '#fc9272', stroke: '#de2d26' },
-  ],
-  grids: [
-    { label: ['网格边界与编码', 'grid boundary and code'], fill: 'transparent', stroke: '#6a51a3', kind: 'line' },
-  ],
-  buildings: [
-    { label: ['楼栋', 'building'], fill: '#bdbdbd', stroke: '#636363' },
-  ],
-  facilities: [
-    { label: ['便民服务', 'convenience services'], fill: '#1f78b4', kind: 'point' },
-    { label: ['卫生医疗', 'health'], fill: '#e31a1c', kind: 'point' },
-    { label: ['文化体育', 'culture and fitness'], fill: '#33a02c', kind: 'point' },
-    { label: ['微型消防站', 'micro fire station'], fill: '#ff7f00', kind: 'point' },
-    { label: ['其他', 'other'], fill: '#6a3d9a', kind: 'point' },
-  ],
-  circles: [
-    { label: ['5 分钟圈', '5-minute circle'], fill: 'rgba(44,162,95,0.25)', stroke: '#2ca25f' },
-    { label: ['10 分钟圈', '10-minute circle'], fill: 'rgba(49,130,189,0.2)', stroke: '#3182bd' },
-    { label: ['15 分钟圈', '15-minute circle'], fill: 'rgba(117,107,177,0.15)', stroke: '#756bb1' },
-    { label: ['消防站 3 分钟圈', 'fire station 3-minute reach'], fill: 'rgba(230,85,13,0.2)', stroke: '#e6550d' },
-  ],
-  police: [
-    { label: ['2 名辅警', '2 auxiliary officers'], fill: '#fee5d9' },
-    { label: ['3 名辅警', '3 auxiliary officers'], fill: '#fcae91' },
-    { label: ['4 名辅警', '4 auxiliary officers'], fill: '#fb6a4a' },
-    { label: ['5 名及以上', '5 or more'], fill: '#cb181d' },
-  ],
-  // Drawn in the browser from the coverage collection (no tile layer): share of households
-  // outside every service circle.
-  coverage: [
-    { label: ['未覆盖 < 10%', 'uncovered < 10%'], fill: 'rgba(0,0,0,0)', stroke: '#999999' },
-    { label: ['未覆盖 10–30%', 'uncovered 10–30%'], fill: '#fdd49e' },
-    { label: ['未覆盖 30–60%', 'uncovered 30–60%'], fill: '#fc8d59' },
-    { label: ['未覆盖 ≥ 60%', 'uncovered ≥ 60%'], fill: '#d7301f' },
-  ],
-};
+let style = null;
+let band = null;
+
+// Loads the style and the profile band once; later calls reuse them.
+export async function loadStyle() {
+  if (style) return style;
+  try {
+    const res = await fetch('vendor/styles/default.json');
+    style = res.ok ? await res.json() : {};
+  } catch {
+    style = {};
+  }
+  band = style.band ? { min: style.band.min, max: style.band.max, split: style.band.split_above } : null;
+  try {
+    const p = await api.profile();
+    const b = profileBand(p);
+    if (b) band = b;
+  } catch {
+    // No profile endpoint: the style's band stands.
+  }
+  return style;
+}
+
+function leaf(v) { return v && typeof v === 'object' && 'value' in v ? v.value : v; }
+
+// /api/profile gives the merged profile (leaves {value, source}), possibly under "profile", or a
+// flat list of {path, value}.
+export function profileBand(p) {
+  if (!p) return null;
+  const find = (key) => {
+    if (Array.isArray(p.values)) {
+      const hit = p.values.find((x) => x.path === 'community.' + key);
+      if (hit) return hit.value;
+    }
+    const root = p.profile || p;
+    return root.community ? leaf(root.community[key]) : undefined;
+  };
+  const min = find('band_min');
+  const max = find('band_max');
+  if (typeof min !== 'number' || typeof max !== 'number') return null;
+  const split = find('split_above');
+  return { min, max, split: typeof split === 'number' ? split : max };
+}
+
+export function getBand() { return band; }
+
+// An #rrggbbaa colour with its alpha dropped: the stroke of a translucent fill.
+function opaque(c) { return typeof c === 'string' && c.length === 9 ? c.slice(0, 7) : c; }
+
+const COVERAGE = [
+  { max: 0.1, fill: null },
+  { max: 0.3, fill: '#fdd49e' },
+  { max: 0.6, fill: '#fc8d59' },
+  { max: Infinity, fill: '#d7301f' },
+];
 
 export function coverageColour(uncovered) {
   if (uncovered === null || uncovered === undefined || Number.isNaN(uncovered)) return null;
-  if (uncovered < 0.1) return null;
-  if (uncovered < 0.3) return FALLBACK.coverage[1].fill;
-  if (uncovered < 0.6) return FALLBACK.coverage[2].fill;
-  return FALLBACK.coverage[3].fill;
+  return COVERAGE.find((c) => uncovered < c.max).fill;
 }
 
-const serverStyles = {};
-
-// Reads a server style file if the server publishes one; resolves to legend rows or null.
-export async function loadServerStyle(layer) {
-  if (layer in serverStyles) return serverStyles[layer];
-  serverStyles[layer] = null;
-  try {
-    const res = await fetch(`styles/${layer}.json`, { headers: { Accept: 'application/json' } });
-    if (res.ok && (res.headers.get('content-type') || '').includes('json')) {
-      serverStyles[layer] = styleToLegend(await res.json());
+// Legend rows {label, fill, stroke, kind} for one layer, or null when the style has no entry.
+export function legendRows(layer) {
+  const s = style || {};
+  const n = (x) => Number(x).toLocaleString();
+  switch (layer) {
+    case 'communities': {
+      const f = s.communities && s.communities.fill;
+      if (!f) return null;
+      const b = band || {};
+      const stroke = s.communities.outline;
+      return [
+        { label: t('cls_under', { min: n(b.min) }), fill: f.under, stroke },
+        { label: t('cls_within', { min: n(b.min), max: n(b.max) }), fill: f.within, stroke },
+        { label: t('cls_over', { max: n(b.max), split: n(b.split) }), fill: f.over, stroke },
+        { label: t('cls_split', { split: n(b.split) }), fill: f.split, stroke },
+      ];
     }
-  } catch {
-    // The style endpoint is optional; the fallback table stands in.
+    case 'police': {
+      const p = s.police;
+      if (!p || !Array.isArray(p.colours)) return null;
+      return p.colours.map((c, i) => ({
+        label: t(i === p.colours.length - 1 ? 'cls_fujing_more' : 'cls_fujing', { n: p.first + i }),
+        fill: c, stroke: p.outline,
+      }));
+    }
+    case 'grids':
+      return s.grids ? [{ label: t('cls_grid'), fill: 'transparent', stroke: s.grids.outline, kind: 'line' }] : null;
+    case 'buildings':
+      return s.buildings ? [{ label: t('cls_building'), fill: s.buildings.fill, stroke: s.buildings.outline }] : null;
+    case 'facilities':
+    case 'circles': {
+      const sec = s[layer];
+      if (!sec || !sec.types) return null;
+      const rows = Object.entries(sec.types).map(([type, c]) => ({
+        label: t('type_' + type) === 'type_' + type ? type : t('type_' + type),
+        fill: c, stroke: layer === 'circles' ? opaque(c) : sec.outline, kind: layer === 'facilities' ? 'point' : 'fill',
+      }));
+      if (sec.default) rows.push({ label: t('type_other'), fill: sec.default, stroke: opaque(sec.default), kind: layer === 'facilities' ? 'point' : 'fill' });
+      return rows;
+    }
+    case 'coverage':
+      return [
+        { label: t('cls_cov1'), fill: COVERAGE[1].fill, stroke: '#7f2704' },
+        { label: t('cls_cov2'), fill: COVERAGE[2].fill, stroke: '#7f2704' },
+        { label: t('cls_cov3'), fill: COVERAGE[3].fill, stroke: '#7f2704' },
+      ];
+    default:
+      return null;
   }
-  return serverStyles[layer];
-}
-
-// A style file lists classes as [{label|name, label_en?, fill, stroke}] under "classes" (or "rules").
-function styleToLegend(style) {
-  const classes = style && (style.classes || style.rules || style.legend);
-  if (!Array.isArray(classes) || classes.length === 0) return null;
-  return classes.map((c) => ({
-    label: [c.label_zh || c.label || c.name || c.title || '', c.label_en || c.label || c.name || c.title || ''],
-    fill: c.fill || c.fill_color || c.color || 'transparent',
-    stroke: c.stroke || c.stroke_color || c.line_color,
-    kind: c.kind || (c.radius ? 'point' : undefined),
-  }));
 }
 
 export function legendElement(layer, rows) {
   const box = document.createElement('div');
   box.className = 'legend';
   box.dataset.layer = layer;
-  const h = document.createElement('h4');
-  h.textContent = t('layer_' + layer);
-  box.appendChild(h);
+  box.setAttribute('aria-label', `${t('legend')}: ${t('layer_' + layer)}`);
   const ul = document.createElement('ul');
-  const li = getLang() === 'zh' ? 0 : 1;
   for (const r of rows) {
     const item = document.createElement('li');
     const sw = document.createElement('span');
@@ -101,7 +132,7 @@ export function legendElement(layer, rows) {
     if (r.stroke) sw.style.borderColor = r.stroke;
     sw.setAttribute('aria-hidden', 'true');
     item.appendChild(sw);
-    item.appendChild(document.createTextNode(r.label[li]));
+    item.appendChild(document.createTextNode(r.label));
     ul.appendChild(item);
   }
   box.appendChild(ul);

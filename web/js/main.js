@@ -65,7 +65,7 @@ async function main() {
   window.gridplan = { map, selection, dataVersion };
   const showTab = initTabs();
   const setPanel = initPanelToggle();
-  buildLayerPanel($('layer-list'), $('legends'));
+  buildLayerPanel($('layer-list'));
   initPlan();
   initPolice();
   const openInspect = () => { showTab('tab-inspect'); setPanel(true); };
@@ -88,7 +88,7 @@ async function main() {
 
   $('lang').addEventListener('click', () => {
     setLang(getLang() === 'zh' ? 'en' : 'zh');
-    buildLayerPanel($('layer-list'), $('legends'));
+    buildLayerPanel($('layer-list'));
     renderPolice();
     refreshHistory();
     if (selection.lngLat) inspectAt(selection.lngLat);

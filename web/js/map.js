@@ -5,7 +5,7 @@
 /* global L */
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { FALLBACK, coverageColour, loadServerStyle, legendElement } from './legends.js';
+import { coverageColour, loadStyle, legendRows, legendElement } from './legends.js';
 
 // Draw order bottom to top; `on` is the initial state.
 const TILE_LAYERS = [
@@ -81,7 +81,7 @@ export async function fitToData() {
   } catch { /* keep the default view */ }
 }
 
-export function buildLayerPanel(listEl, legendsEl) {
+export function buildLayerPanel(listEl) {
   listEl.textContent = '';
   const ids = LAYER_ORDER.slice().reverse();
   for (const id of ids) {
@@ -95,11 +95,14 @@ export function buildLayerPanel(listEl, legendsEl) {
     const label = document.createElement('label');
     label.htmlFor = cb.id;
     label.textContent = t('layer_' + id);
-    cb.addEventListener('change', () => { setLayer(id, cb.checked); renderLegends(legendsEl); });
+    cb.addEventListener('change', () => { setLayer(id, cb.checked); renderLegends(listEl); });
     row.append(cb, label);
-    listEl.appendChild(row);
+    const slot = document.createElement('div');
+    slot.className = 'legend-slot';
+    slot.id = 'legend-' + id;
+    listEl.append(row, slot);
   }
-  renderLegends(legendsEl);
+  renderLegends(listEl);
 }
 
 function isOn(id) {
@@ -117,14 +120,15 @@ export function setLayer(id, on) {
   if (!on && map.hasLayer(layer)) map.removeLayer(layer);
 }
 
-export async function renderLegends(legendsEl) {
-  const shown = LAYER_ORDER.filter((id) => id !== 'default' && (id === 'coverage' ? coverageOn : map.hasLayer(tileLayers[id])));
-  const boxes = [];
-  for (const id of shown.reverse()) {
-    const rows = (await loadServerStyle(id)) || FALLBACK[id];
-    if (rows) boxes.push(legendElement(id, rows));
+// Each switched-on coloured layer shows its legend right under its switch.
+export async function renderLegends(listEl) {
+  await loadStyle();
+  for (const id of LAYER_ORDER) {
+    const slot = listEl.querySelector('#legend-' + id);
+    if (!slot) continue;
+    const rows = id !== 'default' && isOn(id) ? legendRows(id) : null;
+    slot.replaceChildren(...(rows ? [legendElement(id, rows)] : []));
   }
-  legendsEl.replaceChildren(...boxes);
 }
 
 // New data version (the newest changeset id): every tile layer reloads from URLs that no cache has.
