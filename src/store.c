@@ -74,8 +74,23 @@ static const char store_migration_2[] =
     "  role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'admin')), hash TEXT NOT NULL UNIQUE,"
     "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));";
 
-static const char *const store_migrations[] = {store_migration_1, store_migration_2};
+/* Version 3: the change log's triggers (see store_history.c). They are generated from each feature
+ * table's columns, so this step is code, not a fixed script; a later migration that adds a column
+ * calls store_history_install_triggers() again. */
+static const char store_migration_3[] =
+    "CREATE TABLE changeset_active(id INTEGER PRIMARY KEY CHECK (id = 1), changeset INTEGER NOT NULL);"
+    "CREATE INDEX changes_row ON changes(tbl, fid);";
+
+typedef struct store_migration {
+    const char *sql;
+    int (*run)(store_t *st, char *err, size_t errlen); /* after sql, may be NULL */
+} store_migration_t;
+
+static const store_migration_t store_migrations[] = {
+    {store_migration_1, NULL}, {store_migration_2, NULL}, {store_migration_3, store_history_install_triggers}};
 #define STORE_N_MIGRATIONS (int)(sizeof store_migrations / sizeof store_migrations[0])
+_Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
+               "STORE_SCHEMA_VERSION must equal the number of migrations");
 
 int store_exec(store_t *st, const char *sql, char *err, size_t errlen) {
     char *msg = NULL;
@@ -104,8 +119,10 @@ static int store_migrate(store_t *st, int from, char *err, size_t errlen) {
         rc = err_set(err, errlen, GP_EDB, "%s: cannot initialise SpatiaLite metadata: %s", st->path, sqlite3_errmsg(st->db));
         goto end;
     }
-    for (int v = from; v < STORE_N_MIGRATIONS; v++)
-        if ((rc = store_exec(st, store_migrations[v], err, errlen))) goto end;
+    for (int v = from; v < STORE_N_MIGRATIONS; v++) {
+        if ((rc = store_exec(st, store_migrations[v].sql, err, errlen))) goto end;
+        if (store_migrations[v].run && (rc = store_migrations[v].run(st, err, errlen))) goto end;
+    }
     char version[16];
     snprintf(version, sizeof version, "%d", STORE_N_MIGRATIONS);
     if ((rc = store_meta_set(st, "schema_version", version, err, errlen))) goto end;
@@ -228,7 +245,7 @@ int store_meta_set(store_t *st, const char *key, const char *value, char *err, s
 int64_t store_count(store_t *st, const char *table) {
     int known = 0;
     for (int i = 0; store_tables[i]; i++) known |= !strcmp(store_tables[i], table);
-    known |= !strcmp(table, "changesets") || !strcmp(table, "changes");
+    known |= !strcmp(table, "changesets") || !strcmp(table, "changes") || !strcmp(table, "tokens");
     if (!known) return GP_ENOTFOUND;
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);

@@ -14,6 +14,7 @@
  *   changesets(id, ts, user, op, summary, undone_by, undo_of)              one user action
  *   changes(id, changeset, tbl, fid, kind, before_row, before_geom, after_row, after_geom)
  *   tokens(id, name, role, hash, created)                                 API bearer tokens, hashed
+ *   changeset_active(id = 1, changeset)      the open changeset, if any (the log triggers read it)
  * All geometry is lon/lat EPSG:4326 (CGCS2000 data is stored as is: the two agree to centimetres),
  * with a SpatiaLite spatial index on every geometry column.
  *
@@ -24,8 +25,9 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "buf.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 enum {
     STORE_READWRITE = 0,
@@ -76,6 +78,15 @@ int store_changeset_end(store_t *st, char *err, size_t errlen);
 int store_undo(store_t *st, int64_t changeset_id, const char *user, int64_t *undo_id, char *err, size_t errlen);
 /* The newest changes.id (0 when none): caches compare it to know what expired. */
 int64_t store_last_change_id(store_t *st);
+/* The id of the newest changeset still in force (not undone), 0 when none, or a negative code. */
+int64_t store_newest_in_force(store_t *st);
+/* Appends the changesets, newest first (at most limit; limit <= 0 means all), as a JSON array of
+ * {"id","ts","user","op","summary","undone_by","undo_of","changes"}; summary is the JSON the writer
+ * gave (or null), changes the number of rows touched. */
+int store_history_json(store_t *st, int limit, buf_t *out, char *err, size_t errlen);
+/* (Re)creates the AFTER INSERT/UPDATE/DELETE log triggers on every feature table from its current
+ * columns. Run by migration 3; a later migration that adds a column must call it again. */
+int store_history_install_triggers(store_t *st, char *err, size_t errlen);
 
 /* The feature tables, in dependency order, and each one's geometry type as SpatiaLite names it. */
 extern const char *const store_tables[];          /* NULL-terminated */
