@@ -176,14 +176,29 @@ function li(text, cls) {
   return e;
 }
 
+// A changeset summary is a JSON object written by the operation ({"community":..,"parts":..}):
+// shown as "key value" pairs, arrays joined.
+function summaryText(sum) {
+  if (sum === null || sum === undefined) return '';
+  if (typeof sum !== 'object') return String(sum);
+  return Object.entries(sum)
+    .filter(([, v]) => v === null || typeof v !== 'object' || Array.isArray(v))
+    .map(([k, v]) => `${k} ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(', ') : v}`)
+    .join(' · ');
+}
+
+function whenText(ts) {
+  const d = new Date(typeof ts === 'number' ? ts * 1000 : String(ts).replace(' ', 'T') + (/Z|[+-]\d\d:?\d\d$/.test(ts) ? '' : 'Z'));
+  return Number.isNaN(+d) ? String(ts) : d.toLocaleString();
+}
+
 function historyItem(h) {
   const e = document.createElement('li');
   e.dataset.id = h.id;
-  const when = h.ts ? new Date(typeof h.ts === 'number' ? h.ts * 1000 : h.ts) : null;
-  const summary = typeof h.summary === 'string' ? h.summary : JSON.stringify(h.summary ?? '');
+  const summary = summaryText(h.summary);
   const head = document.createElement('span');
   head.className = 'h-head';
-  head.textContent = `#${h.id} ${h.op}${h.user ? ' · ' + h.user : ''}${when && !Number.isNaN(+when) ? ' · ' + when.toLocaleString() : ''}`;
+  head.textContent = `#${h.id} ${h.op}${h.user ? ' · ' + h.user : ''}${h.ts ? ' · ' + whenText(h.ts) : ''}`;
   const body = document.createElement('span');
   body.className = 'h-summary';
   body.textContent = summary + (h.undo_of ? ` (${t('undoOf', { id: h.undo_of })})` : '');
