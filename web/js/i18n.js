@@ -39,6 +39,11 @@ const strings = {
     type_clinic: '卫生服务站', type_supermarket: '超市便利店', type_fitness: '健身设施', type_culture: '文化活动中心',
     type_police: '警务室', type_fire_station: '微型消防站', type_elder_care: '养老服务', type_school: '学校',
     type_other: '其他',
+    q_parts: '份数', q_target: '目标户数', q_band: '标准规模（户）', q_max_deviation: '最大偏差（相对目标）',
+    q_mean_deviation: '平均偏差', q_polsby_popper_min: '最小紧凑度（Polsby–Popper）', q_polsby_popper_mean: '平均紧凑度',
+    q_contiguous: '各部分连续', q_valid: '几何有效', q_outside_band: '超出标准的部分', q_forced_by_building: '因楼栋不可分而超标',
+    q_symdiff_ratio: '与原边界差异比', q_area_ratio: '面积差异比', q_households_in: '原户数', q_households_out: '拆分后户数合计',
+    q_seconds: '计算用时（秒）',
   },
   en: {
     title: 'Grid planning', skip: 'Skip to the control panel', togglePanel: 'Show/hide panel', panel: 'Control panel',
@@ -79,6 +84,12 @@ const strings = {
     type_clinic: 'clinic', type_supermarket: 'supermarket', type_fitness: 'fitness', type_culture: 'culture centre',
     type_police: 'police post', type_fire_station: 'micro fire station', type_elder_care: 'elder care', type_school: 'school',
     type_other: 'other',
+    q_parts: 'parts', q_target: 'target households', q_band: 'band (households)', q_max_deviation: 'max deviation from target',
+    q_mean_deviation: 'mean deviation', q_polsby_popper_min: 'min compactness (Polsby–Popper)', q_polsby_popper_mean: 'mean compactness',
+    q_contiguous: 'parts contiguous', q_valid: 'geometry valid', q_outside_band: 'parts outside the band',
+    q_forced_by_building: 'outside because a building cannot be cut', q_symdiff_ratio: 'boundary difference ratio',
+    q_area_ratio: 'area difference ratio', q_households_in: 'households before', q_households_out: 'households after',
+    q_seconds: 'run time (s)',
   },
 };
 

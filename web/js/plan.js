@@ -229,15 +229,18 @@ function resultNodes(res) {
   const h = document.createElement('h4');
   h.textContent = t('quality');
   nodes.push(h);
-  const scalars = Object.entries(q).filter(([, v]) => v === null || typeof v !== 'object');
+  const scalars = Object.entries(q).filter(([, v]) => v === null || typeof v !== 'object' || (Array.isArray(v) && v.every((x) => typeof x !== 'object')));
   if (scalars.length) {
     const d = document.createElement('dl');
     d.className = 'numbers quality';
     for (const [k, v] of scalars) {
       const dt = document.createElement('dt');
-      dt.textContent = k;
+      dt.textContent = t('q_' + k) === 'q_' + k ? k : t('q_' + k);
       const dd = document.createElement('dd');
-      dd.textContent = typeof v === 'number' ? fmtNum(v, 3) : String(v);
+      dd.dataset.key = k;
+      if (Array.isArray(v)) dd.textContent = v.map((x) => fmtNum(x, 3)).join('–');
+      else if (typeof v === 'boolean') dd.textContent = v ? t('yes') : t('no');
+      else dd.textContent = typeof v === 'number' ? fmtNum(v, 3) : String(v);
       d.append(dt, dd);
     }
     nodes.push(d);
