@@ -164,7 +164,7 @@ try {
   await page.click('#token-form button[type="submit"]');
   await page.selectOption('#split-k', '2');
   await page.click('#split-preview');
-  await page.waitForSelector('#preview:not([hidden]) .quality-table', { timeout: 60000 });
+  await page.waitForSelector('#preview:not([hidden]) dl.quality', { timeout: 60000 });
   const previewParts = await page.evaluate(() => document.querySelectorAll('.leaflet-gp-preview-pane path').length);
   await tilesSettled('communities');
   await shot('03-split-preview.png');
