@@ -56,7 +56,7 @@ async function main() {
   applyStrings();
   // The data version goes into every tile URL; know it before the first tile is asked for.
   try {
-    const hist = await api.history();
+    const hist = await api.get('api/history?limit=1');
     setDataVersion(Array.isArray(hist) && hist.length ? hist[0].id : 0);
   } catch {
     setDataVersion(0);
@@ -95,6 +95,23 @@ async function main() {
   });
   await fitToData();
   document.body.dataset.ready = '1';
+
+  // Someone else's edit (another planner, the CLI) also moves the data version: look every 20 s
+  // while the page is visible, so tiles from before that edit do not linger.
+  setInterval(async () => {
+    if (document.hidden) return;
+    try {
+      const h = await api.get('api/history?limit=1');
+      const newest = Array.isArray(h) && h.length ? String(h[0].id) : '0';
+      if (newest !== dataVersion()) {
+        setDataVersion(newest);
+        document.dispatchEvent(new CustomEvent('gridplan:changed', { detail: { changeset: newest } }));
+        refreshHistory();
+      }
+    } catch {
+      // The server being away for a moment is not worth a message; the next look retries.
+    }
+  }, 20000);
 }
 
 main().catch((e) => { console.error(e); });
