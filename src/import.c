@@ -722,7 +722,9 @@ int import_geojson(store_t *st, const char *file, const import_opts_t *o, import
             c.fid_before = sqlite3_column_int64(s, 0);
         sqlite3_finalize(s);
     }
-    if (c.layer->key) {
+    /* Rows already in the layer can clash with the file's keys; an empty layer cannot, and the
+     * in-file duplicate check below covers the rest without a query per feature. */
+    if (c.layer->key && c.fid_before > 0) {
         char sql[96];
         snprintf(sql, sizeof sql, "SELECT fid FROM %s WHERE %s = ?", c.layer->table, c.layer->key);
         if (sqlite3_prepare_v2(st->db, sql, -1, &exists, NULL) != SQLITE_OK) {

@@ -7,18 +7,14 @@
 
 #define GRIDPLAN_VERSION "0.1.0"
 
-int cmd_info(int argc, char **argv);
-int cmd_import(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_history(int argc, char **argv);
-int cmd_undo(int argc, char **argv);
+#define CMD(name, summary) int cmd_##name(int argc, char **argv);
+#include "commands.def"
+#undef CMD
 
 static const cli_command_t commands[] = {
-    {"info", cmd_info, "counts, extent, CRS and household totals of a database"},
-    {"import", cmd_import, "load a GeoJSON layer (reprojected, validated, all or nothing)"},
-    {"export", cmd_export, "write a layer as GeoJSON or CSV (UTF-8 with BOM)"},
-    {"history", cmd_history, "list changesets (the change log), newest first"},
-    {"undo", cmd_undo, "revert one changeset (default: the newest in force) as a new changeset"},
+#define CMD(name, summary) {#name, cmd_##name, summary},
+#include "commands.def"
+#undef CMD
     {NULL, NULL, NULL}};
 
 static void usage(FILE *out) {
