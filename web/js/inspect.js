@@ -23,6 +23,7 @@ export async function inspectAt(lngLat) {
   const { lng, lat } = lngLat;
   selection.lngLat = lngLat;
   const out = document.getElementById('inspect');
+  document.getElementById('inspect-hint').hidden = true;
   out.replaceChildren(para(t('loading'), 'hint'));
   const r = clickRadius();
   try {
@@ -56,8 +57,9 @@ async function select(community, grid) {
   selection.grid = grid;
   selection.info = null;
   showSelection(grid ? { type: 'FeatureCollection', features: [community, grid].filter(Boolean) } : community);
+  document.getElementById('inspect-hint').hidden = Boolean(community || grid);
   if (!community && !grid) {
-    out.replaceChildren(para(t('inspectHint'), 'hint'));
+    out.replaceChildren();
     listeners.forEach((fn) => fn(selection));
     return;
   }
