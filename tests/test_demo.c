@@ -108,7 +108,7 @@ Test(demo, rejects_bad_scale) {
 }
 
 /* Scale 1: the numbers the brief promises, read back from the files. */
-Test(demo, full_scale_counts, .timeout = 120) {
+Test(demo, full_scale_counts) {
     demo_summary_t s;
     char *dir = generate(1.0, DEMO_DEFAULT_SEED, &s);
     json_t *streets = load(dir, "streets"), *comms = load(dir, "communities");
@@ -189,7 +189,7 @@ Test(demo, codes_and_names) {
 
 /* Polygons valid; communities tile the city with no gap or overlap; streets are unions of their
  * communities; shapes are irregular. */
-Test(demo, topology, .timeout = 60) {
+Test(demo, topology) {
     char *dir = generate(0.3, DEMO_DEFAULT_SEED, NULL);
     GEOSContextHandle_t g = geo_ctx_new();
     json_t *streets = load(dir, "streets"), *comms = load(dir, "communities");
@@ -208,6 +208,15 @@ Test(demo, topology, .timeout = 60) {
     json_array_foreach(features(comms), i, f) {
         cg[i] = geometry(g, f);
         cr_expect_eq(GEOSisValid_r(g, cg[i]), 1, "community %s invalid", sprop(f, "code"));
+        /* RFC 7946: exterior rings counter-clockwise, holes clockwise. */
+        const GEOSGeometry *poly = GEOSGetGeometryN_r(g, cg[i], 0);
+        char ccw = 0;
+        GEOSCoordSeq_isCCW_r(g, GEOSGeom_getCoordSeq_r(g, GEOSGetExteriorRing_r(g, poly)), &ccw);
+        cr_expect(ccw, "community %s: exterior ring is clockwise", sprop(f, "code"));
+        for (int h = 0; h < GEOSGetNumInteriorRings_r(g, poly); h++) {
+            GEOSCoordSeq_isCCW_r(g, GEOSGeom_getCoordSeq_r(g, GEOSGetInteriorRingN_r(g, poly, h)), &ccw);
+            cr_expect(!ccw, "community %s: hole %d is counter-clockwise", sprop(f, "code"), h);
+        }
         cr_expect_eq(GEOSGetNumGeometries_r(g, cg[i]), 1, "community %s is not one piece", sprop(f, "code"));
         double a, hull_area;
         GEOSArea_r(g, cg[i], &a);
@@ -253,11 +262,11 @@ Test(demo, topology, .timeout = 60) {
 }
 
 /* Every building inside its own community, with sane numbers; facilities of every type in the city. */
-Test(demo, buildings_and_facilities, .timeout = 60) {
+Test(demo, buildings_and_facilities) {
     char *dir = generate(0.1, DEMO_DEFAULT_SEED, NULL);
     GEOSContextHandle_t g = geo_ctx_new();
     json_t *comms = load(dir, "communities"), *blds = load(dir, "buildings"), *facs = load(dir, "facilities");
-    json_t *streets = load(dir, "streets");
+    json_t *streets = load(dir, "streets"), *roads = load(dir, "roads");
     size_t nc = json_array_size(features(comms)), i, k;
     GEOSGeometry **cg = calloc(nc, sizeof *cg);
     const GEOSPreparedGeometry **prep = calloc(nc, sizeof *prep);
@@ -284,6 +293,23 @@ Test(demo, buildings_and_facilities, .timeout = 60) {
         tower += h >= 60, walkup += h >= 12 && h <= 40, lowrise += h <= 4;
     }
     cr_expect_eq(outside, 0, "%d buildings outside their community", outside);
+    /* No building stands on a road: all keep the 12 m setback (1.085e-4 degree) from block edges. */
+    size_t nr = json_array_size(features(roads));
+    GEOSGeometry **rg = calloc(nr, sizeof *rg);
+    json_array_foreach(features(roads), i, f) rg[i] = geometry(g, f);
+    GEOSGeometry *rcoll = GEOSGeom_createCollection_r(g, GEOS_GEOMETRYCOLLECTION, rg, (unsigned)nr);
+    const GEOSPreparedGeometry *proads = GEOSPrepare_r(g, rcoll);
+    double nearest = 1e9;
+    json_array_foreach(features(blds), i, f) {
+        GEOSGeometry *pt = geometry(g, f);
+        double d;
+        if (GEOSPreparedDistance_r(g, proads, pt, &d) == 1 && d < nearest) nearest = d;
+        GEOSGeom_destroy_r(g, pt);
+    }
+    cr_expect_geq(nearest, 1.0e-4, "a building is %.3g degree from a road", nearest);
+    GEOSPreparedGeom_destroy_r(g, proads);
+    GEOSGeom_destroy_r(g, rcoll);
+    free(rg);
     cr_expect(tower > 0 && walkup > 0 && lowrise > 0, "building mix %d/%d/%d", tower, walkup, lowrise);
     json_array_foreach(features(comms), i, f)
         cr_expect_eq(households[i], iprop(f, "households"), "community %s households", sprop(f, "code"));
@@ -317,6 +343,6 @@ Test(demo, buildings_and_facilities, .timeout = 60) {
     for (i = 0; i < nc; i++) GEOSPreparedGeom_destroy_r(g, prep[i]), GEOSGeom_destroy_r(g, cg[i]);
     free(cg), free(prep), free(households), free(sg);
     geo_ctx_free(g);
-    json_decref(comms), json_decref(blds), json_decref(facs), json_decref(streets);
+    json_decref(comms), json_decref(blds), json_decref(facs), json_decref(streets), json_decref(roads);
     rm_dir(dir);
 }
