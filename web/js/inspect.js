@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { featureAt } from './geo.js';
 import { t, tStatus, tAction, fmtNum, fmtPct } from './i18n.js';
-import { getMap, showSelection } from './map.js';
+import { getMap, showSelection, circleLabel } from './map.js';
 
 // The current selection, read by plan.js.
 export const selection = { community: null, grid: null, info: null, lngLat: null };
@@ -144,7 +144,7 @@ function coverageRows(cov) {
   const list = Array.isArray(cov) ? cov : Object.entries(cov).map(([type, v]) => (typeof v === 'object' ? { type, ...v } : { type, share: v }));
   return list.map((c) => {
     const share = c.share ?? c.covered ?? c.coverage ?? c.ratio;
-    return [c.name || c.type || '?', fmtPct(share), 'coverage-' + (c.type || c.name)];
+    return [c.name || circleLabel(c.type || '?'), fmtPct(share), 'coverage-' + (c.type || c.name)];
   });
 }
 

@@ -96,6 +96,10 @@ export function buildLayerPanel(listEl) {
     label.htmlFor = cb.id;
     label.textContent = t('layer_' + id);
     cb.addEventListener('change', () => { setLayer(id, cb.checked); renderLegends(listEl); });
+    if (id === 'coverage' && !listEl.dataset.coverageWired) {
+      listEl.dataset.coverageWired = '1';
+      document.addEventListener('gridplan:coverage', () => renderLegends(listEl));
+    }
     row.append(cb, label);
     const slot = document.createElement('div');
     slot.className = 'legend-slot';
@@ -127,8 +131,39 @@ export async function renderLegends(listEl) {
     const slot = listEl.querySelector('#legend-' + id);
     if (!slot) continue;
     const rows = id !== 'default' && isOn(id) ? legendRows(id) : null;
-    slot.replaceChildren(...(rows ? [legendElement(id, rows)] : []));
+    const nodes = rows ? [legendElement(id, rows)] : [];
+    if (id === 'coverage' && rows && coverageCircles().length) nodes.unshift(coverageCirclePicker());
+    slot.replaceChildren(...nodes);
   }
+}
+
+// Which circle the coverage-gap colours measure.
+function coverageCirclePicker() {
+  const wrap = document.createElement('div');
+  wrap.className = 'row legend-control';
+  const label = document.createElement('label');
+  label.htmlFor = 'coverage-circle';
+  label.textContent = t('coverageCircle');
+  const sel = document.createElement('select');
+  sel.id = 'coverage-circle';
+  for (const c of coverageCircles()) {
+    const o = document.createElement('option');
+    o.value = c;
+    o.textContent = circleLabel(c);
+    o.selected = c === coverageCircle;
+    sel.appendChild(o);
+  }
+  sel.addEventListener('change', () => setCoverageCircle(sel.value));
+  const mode = document.createElement('span');
+  mode.className = 'hint';
+  mode.textContent = t('mode_' + coverageMode());
+  wrap.append(label, sel, mode);
+  return wrap;
+}
+
+export function circleLabel(id) {
+  const s = t('circ_' + id);
+  return s === 'circ_' + id ? id : s;
 }
 
 // New data version (the newest changeset id): every tile layer reloads from URLs that no cache has.
@@ -142,38 +177,51 @@ export function setDataVersion(v) {
 }
 export function dataVersion() { return version; }
 
-// Coverage gaps: communities coloured by the share of households outside every service circle,
-// from the coverage collection (the server computes coverage per community and circle type).
+// Coverage gaps: communities coloured by the share of households a chosen service circle misses,
+// from the server's computed `coverage` collection (properties <circle>_share, one feature per
+// community and mode). Fetched whole once per data version; the circle is picked in the panel.
+let coverageData = null;       // {version, fc, circles: [ids], mode}
+let coverageCircle = '';
+
+async function loadCoverage() {
+  if (coverageData && coverageData.version === version) return coverageData;
+  const fc = await api.get('collections/coverage/items?limit=10000');
+  const feats = (fc && fc.features) || [];
+  const mode = feats.length ? feats[0].properties.mode : undefined;
+  const one = feats.filter((f) => f.properties.mode === mode);
+  const circles = one.length ? Object.keys(one[0].properties).filter((k) => k.endsWith('_share')).map((k) => k.slice(0, -6)) : [];
+  coverageData = { version, fc: { type: 'FeatureCollection', features: one }, circles, mode };
+  return coverageData;
+}
+
+export function coverageCircles() { return coverageData ? coverageData.circles : []; }
+export function coverageMode() { return coverageData ? coverageData.mode : ''; }
+export function getCoverageCircle() { return coverageCircle; }
+export function setCoverageCircle(id) { coverageCircle = id; if (coverageOn) refreshCoverage(); }
+
 async function refreshCoverage() {
-  let fc;
+  let data;
   try {
-    fc = await api.featuresInBbox('coverage', map.getBounds().pad(0.5), 10000);
+    data = await loadCoverage();
   } catch (e) {
     console.warn('coverage layer unavailable:', e.message);
     return;
   }
   if (!coverageOn) return;
+  if (!data.circles.includes(coverageCircle)) coverageCircle = data.circles.includes('life_15min') ? 'life_15min' : (data.circles[0] || '');
+  document.dispatchEvent(new CustomEvent('gridplan:coverage', { detail: data }));
   if (coverageLayer) map.removeLayer(coverageLayer);
-  coverageLayer = L.geoJSON(fc, {
+  const key = coverageCircle + '_share';
+  coverageLayer = L.geoJSON(data.fc, {
     pane: 'gp-coverage',
     interactive: false,
     style: (f) => {
-      const c = coverageColour(uncoveredShare(f.properties || {}));
-      return c ? { color: '#7f2704', weight: 1, fillColor: c, fillOpacity: 0.6 }
+      const share = f.properties[key];
+      const c = coverageColour(typeof share === 'number' ? 1 - share : null);
+      return c ? { color: '#7f2704', weight: 1, fillColor: c, fillOpacity: 0.65 }
         : { color: '#999', weight: 0.5, fill: false };
     },
   }).addTo(map);
-}
-
-// The coverage collection's properties: either an overall covered share, or one share per circle
-// type; the gap is measured against the best-covered type the community has (0..1 or percent).
-export function uncoveredShare(p) {
-  const norm = (x) => (x > 1 ? x / 100 : x);
-  if (typeof p.uncovered === 'number') return norm(p.uncovered);
-  if (typeof p.covered === 'number') return 1 - norm(p.covered);
-  if (typeof p.coverage === 'number') return 1 - norm(p.coverage);
-  const shares = Object.entries(p).filter(([k, v]) => typeof v === 'number' && /cover|share/.test(k)).map(([, v]) => norm(v));
-  return shares.length ? 1 - Math.min(...shares) : null;
 }
 
 export function showSelection(geojson) {
@@ -209,5 +257,3 @@ export function clearPreview() {
 export function partColour(i) { return PART_COLOURS[i % PART_COLOURS.length]; }
 
 export function onMoveEnd(fn) { map.on('moveend', fn); }
-export function coverageVisible() { return coverageOn; }
-export function refreshCoverageIfShown() { if (coverageOn) refreshCoverage(); }
