@@ -244,16 +244,20 @@ try {
 
   // 9. Phone width: no horizontal overflow, the panel opens as a sheet.
   await page.setViewportSize({ width: 375, height: 740 });
-  await page.waitForTimeout(400);
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
+  await tilesSettled('communities');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  const closedAtStart = (await page.getAttribute('#panel-toggle', 'aria-expanded')) === 'false';
   await shot('08-phone.png');
   await page.click('#panel-toggle');
   await page.click('#tab-inspect');
   await page.waitForTimeout(400);
   const sheet = await page.evaluate(() => document.getElementById('panel').getBoundingClientRect().toJSON());
   await shot('09-phone-panel.png');
-  check(overflow <= 375 && sheet.width <= 375 && sheet.height > 100, 'fits a 375 px phone screen with the panel as a sheet',
-    `scrollWidth ${overflow}, panel ${JSON.stringify(sheet)}`);
+  check(overflow <= 375 && closedAtStart && sheet.width <= 375 && sheet.height > 100 && sheet.bottom <= 740,
+    'fits a 375 px phone screen: map first, the panel opens as a bottom sheet',
+    `scrollWidth ${overflow}, closed at start ${closedAtStart}, panel ${JSON.stringify(sheet)}`);
 
   // 10. No console errors in the whole run.
   check(consoleErrors.length === 0, 'no console errors', consoleErrors.slice(0, 5).join(' | '));

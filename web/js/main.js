@@ -43,11 +43,15 @@ function initPanelToggle() {
   const panel = $('panel');
   const narrow = window.matchMedia('(max-width: 700px)');
   const set = (open) => {
+    if (panel.classList.contains('closed') !== open) return;
     panel.classList.toggle('closed', !open);
     btn.setAttribute('aria-expanded', String(open));
     setTimeout(() => window.gridplan.map.invalidateSize(), 220);
   };
-  if (narrow.matches) set(false);
+  if (narrow.matches) {
+    panel.classList.add('closed');
+    btn.setAttribute('aria-expanded', 'false');
+  }
   btn.addEventListener('click', () => set(panel.classList.contains('closed')));
   return set;
 }
@@ -78,8 +82,9 @@ async function main() {
       pickMergeTarget(featureAt(fc, ev.latlng.lng, ev.latlng.lat));
       return;
     }
-    if (!$('view-plan').hidden) await inspectAt(ev.latlng);
-    else { showTab('tab-inspect'); await inspectAt(ev.latlng); }
+    if ($('view-plan').hidden) showTab('tab-inspect');
+    setPanel(true);
+    await inspectAt(ev.latlng);
   });
   // Keyboard users: Enter on the focused map inspects its centre.
   $('map').addEventListener('keydown', (ev) => {
