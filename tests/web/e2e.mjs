@@ -120,45 +120,67 @@ async function waitForCard(pred, timeout = 20000) {
   }
 }
 
-try {
-  // 1. The page loads on the demo city.
+// A step that throws is one "not ok" line (with a screenshot); later steps still run, except
+// those that need what it would have made.
+async function step(name, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    const file = 'error-' + name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40) + '.png';
+    await shot(file).catch(() => {});
+    notOk(name, (e.message || String(e)).split('\n')[0] + ` (see ${file})`);
+    return null;
+  }
+}
+
+let pageLoaded = false;
+let target = null;
+let checkList = null;
+let lng = 0;
+let lat = 0;
+
+// 1. The page loads on the demo city, and 2. its tiles draw.
+await step('page loads on the demo city', async () => {
   await page.goto(base, { waitUntil: 'load' });
   await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
   const title = await page.title();
   check(title.includes('网格规划') && (await page.getAttribute('html', 'lang')) === 'zh-CN',
     'page loads in Chinese at /', `title "${title}"`);
-  const leafletLocal = await page.evaluate(() => [...document.scripts].every((s) => !s.src || s.src.startsWith(location.origin)));
-  check(leafletLocal, 'every script comes from the gridplan server (no CDN)', 'a script loads from elsewhere');
-
-  // 2. Tiles draw: decoded pixels of the communities layer are not blank.
+  const local = await page.evaluate(() => [...document.scripts, ...document.querySelectorAll('link[rel=stylesheet]')]
+    .every((el) => { const u = el.src || el.href; return !u || u.startsWith(location.origin); }));
+  check(local, 'every script and stylesheet comes from the gridplan server (no CDN)', 'one loads from elsewhere');
+  pageLoaded = true;
   await tilesSettled('communities');
   const d0 = await tileDigest('communities');
   await shot('01-load.png');
   check(d0.tiles > 0 && d0.drawn > d0.total * 0.02 && d0.colours >= 2, 'community tiles draw (pixels not blank)',
     JSON.stringify(d0));
+});
 
-  // Pick the community to split: the one most over the band (the demo city has some).
-  const checkList = await apiGet('api/check');
+// 3. Search finds the community to split by code and zooms to it; clicking shows its numbers.
+if (pageLoaded) await step('inspect a community', async () => {
+  // The community most over the band (the demo city has several).
+  checkList = await apiGet('api/check');
   const over = checkList.filter((c) => c.status === 'over' || c.status === 'split' || c.action === 'split');
-  const target = (over.length ? over : checkList).slice().sort((a, b) => b.households - a.households)[0];
-  const fc = await apiGet(`collections/communities/items?code=${target.code}&limit=1`);
-  const feature = fc.features[0];
-  const [lng, lat] = interiorPoint(feature.geometry);
-
-  // 3. Search finds it by code and zooms to it; clicking shows its numbers.
-  await page.fill('#search-q', target.code);
+  const pick = (over.length ? over : checkList).slice().sort((a, b) => b.households - a.households)[0];
+  const fc = await apiGet(`collections/communities/items?code=${pick.code}&limit=1`);
+  [lng, lat] = interiorPoint(fc.features[0].geometry);
+  await page.fill('#search-q', pick.code);
   await page.press('#search-q', 'Enter');
-  await page.waitForSelector(`#inspect .community-card[data-code="${target.code}"]`, { timeout: 15000 });
+  await page.waitForSelector(`#inspect .community-card[data-code="${pick.code}"]`, { timeout: 15000 });
   ok('search by code selects and zooms to the community');
   await page.fill('#search-q', '');
   await clickLngLat(lng, lat);
-  const n0 = await waitForCard((n) => n.code === target.code);
+  const n0 = await waitForCard((n) => n.code === pick.code);
   await tilesSettled('communities');
   await shot('02-inspect.png');
-  check(n0 && n0.code === target.code && digits(n0.households) === target.households && digits(n0.fujing) === target.fujing,
-    'clicking a community shows its numbers (code, households, 辅警)', JSON.stringify({ n0, target }));
+  if (check(n0 && n0.code === pick.code && digits(n0.households) === pick.households && digits(n0.fujing) === pick.fujing,
+    'clicking a community shows its numbers (code, households, 辅警)', JSON.stringify({ n0, pick }))) target = pick;
+});
 
-  // 4. Split preview (k = 2) with the quality report, then apply.
+// 4. Split preview (k = 2) with the quality report, then apply; 5. undo.
+let before = null;
+if (target) await step('split preview and apply', async () => {
   await page.click('#tab-plan');
   await page.fill('#token', token);
   await page.click('#token-form button[type="submit"]');
@@ -169,23 +191,25 @@ try {
   await tilesSettled('communities');
   await shot('03-split-preview.png');
   check(previewParts >= 2, 'split preview draws the proposed parts and a quality report', `${previewParts} parts drawn`);
-  const before = await tileDigest('communities');
+  const digest0 = await tileDigest('communities');
   const vBefore = await page.evaluate(() => window.gridplan.dataVersion());
   await page.click('#preview-apply');
   await page.waitForFunction((v) => window.gridplan.dataVersion() !== v, vBefore, { timeout: 60000 });
+  before = digest0;
   await tilesSettled('communities');
   const n1 = await waitForCard((n) => n.code !== target.code || digits(n.households) !== target.households);
   const after = await tileDigest('communities');
   await shot('04-split-applied.png');
-  check(after.hash !== before.hash, 'applying the split changes the map tiles without a reload', `digest ${before.hash} -> ${after.hash}`);
+  check(after.hash !== digest0.hash, 'applying the split changes the map tiles without a reload', `digest ${digest0.hash} -> ${after.hash}`);
   check(n1 && (n1.code !== target.code || digits(n1.households) < target.households),
     'the numbers at the same place change after the split', JSON.stringify(n1));
   const checkAfter = await apiGet('api/check');
   check(checkAfter.length === checkList.length + 1, 'the split made one more community', `${checkList.length} -> ${checkAfter.length}`);
   const histItems = await page.locator('#history li[data-id]').count();
   check(histItems >= 1, 'the history lists the change', `${histItems} items`);
+});
 
-  // 5. Undo restores the tiles (pixel for pixel) and the numbers.
+if (before) await step('undo', async () => {
   const vApplied = await page.evaluate(() => window.gridplan.dataVersion());
   await page.click('#undo');
   await page.waitForFunction((v) => window.gridplan.dataVersion() !== v, vApplied, { timeout: 60000 });
@@ -196,8 +220,10 @@ try {
   check(undone.hash === before.hash, 'undo restores the map tiles exactly', `digest ${before.hash} / ${undone.hash}`);
   check(n2 && n2.code === target.code && digits(n2.households) === target.households,
     'undo restores the numbers', JSON.stringify(n2));
+});
 
-  // 6. Police table, sortable, and its CSV with one row per community.
+// 6. Police table, sortable, and its CSV with one row per community.
+if (pageLoaded) await step('police table and CSV', async () => {
   await page.click('#tab-police');
   await page.waitForSelector('#police-table tbody tr', { timeout: 15000 });
   const police = await apiGet('api/police');
@@ -209,7 +235,8 @@ try {
     const idx = [...document.querySelectorAll('#police-table thead th')].findIndex((th) => th.querySelector('[data-key="fujing"]'));
     return [...document.querySelectorAll('#police-table tbody tr')].map((tr) => Number(tr.children[idx].textContent.replace(/[^0-9.-]/g, '')));
   });
-  check(fujingCol.every((v, i) => i === 0 || fujingCol[i - 1] >= v), 'police table sorts by 辅警 (descending)', fujingCol.slice(0, 8).join(','));
+  check(fujingCol.length > 1 && fujingCol.every((v, i) => i === 0 || fujingCol[i - 1] >= v), 'police table sorts by 辅警 (descending)',
+    fujingCol.slice(0, 8).join(','));
   await shot('06-police.png');
   const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15000 }), page.click('#police-csv')]);
   const csvPath = path.join(out, 'police.csv');
@@ -217,32 +244,41 @@ try {
   const csv = fs.readFileSync(csvPath);
   const bom = csv[0] === 0xef && csv[1] === 0xbb && csv[2] === 0xbf;
   const lines = csv.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim());
-  const codesInCsv = new Set(lines.slice(1).map((l) => (l.match(/\b\d{12}\b/) || [])[0]).filter(Boolean));
-  const missing = policeCommunities.filter((c) => !codesInCsv.has(c.code)).map((c) => c.code);
+  const codesInCsv = lines.slice(1).map((l) => (l.match(/\b\d{12}\b/) || [])[0]).filter(Boolean);
+  const unique = new Set(codesInCsv);
+  const missing = policeCommunities.filter((c) => !unique.has(c.code)).map((c) => c.code);
   check(bom, 'police CSV downloads as UTF-8 with BOM', `first bytes ${[...csv.subarray(0, 3)]}`);
-  check(missing.length === 0 && codesInCsv.size === policeCommunities.length,
+  check(missing.length === 0 && unique.size === policeCommunities.length && codesInCsv.length === unique.size,
     'police CSV has the right rows (one per community, codes match the API)',
-    `${codesInCsv.size} community codes in CSV, ${policeCommunities.length} in API, missing ${missing.slice(0, 5)}`);
+    `${codesInCsv.length} community rows in CSV (${unique.size} codes), ${policeCommunities.length} in API, missing ${missing.slice(0, 5)}`);
+});
 
-  // 7. English on request.
+// 7. English on request.
+if (pageLoaded) await step('English toggle', async () => {
   await page.click('#lang');
   const en = await page.evaluate(() => [document.documentElement.lang, document.getElementById('tab-layers').textContent]);
   await shot('07-english.png');
   check(en[0] === 'en' && en[1] === 'Layers', 'English toggle switches the page', en.join(' / '));
   await page.click('#lang');
+});
 
-  // 8. Keyboard: the controls are reachable with Tab.
+// 8. Keyboard: the controls are reachable with Tab.
+if (pageLoaded) await step('keyboard', async () => {
   await page.click('#tab-layers');
   await page.evaluate(() => document.activeElement && document.activeElement.blur());
   const reached = [];
-  for (let i = 0; i < 16; i++) {
+  const want = ['panel-toggle', 'search-q', 'lang', 'tab-layers', 'layer-communities', 'map'];
+  for (let i = 0; i < 40 && !want.every((id) => reached.includes(id)); i++) {
     await page.keyboard.press('Tab');
     reached.push(await page.evaluate(() => document.activeElement.id || document.activeElement.className || document.activeElement.tagName));
   }
-  check(['panel-toggle', 'search-q', 'lang', 'tab-layers'].every((id) => reached.includes(id)) && reached.some((id) => String(id).startsWith('layer-')),
-    'header, tabs and layer switches are reachable by keyboard', reached.join(','));
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  check(want.every((id) => reached.includes(id)) && outline !== 'none',
+    'header, tabs, layer switches and the map are reachable by keyboard, with a focus ring', `${reached.join(',')} outline ${outline}`);
+});
 
-  // 9. Phone width: no horizontal overflow, the panel opens as a sheet.
+// 9. Phone width: no horizontal overflow, map first, the panel opens as a bottom sheet.
+if (pageLoaded) await step('phone width', async () => {
   await page.setViewportSize({ width: 375, height: 740 });
   await page.reload({ waitUntil: 'load' });
   await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
@@ -258,15 +294,10 @@ try {
   check(overflow <= 375 && closedAtStart && sheet.width <= 375 && sheet.height > 100 && sheet.bottom <= 740,
     'fits a 375 px phone screen: map first, the panel opens as a bottom sheet',
     `scrollWidth ${overflow}, closed at start ${closedAtStart}, panel ${JSON.stringify(sheet)}`);
+});
 
-  // 10. No console errors in the whole run.
-  check(consoleErrors.length === 0, 'no console errors', consoleErrors.slice(0, 5).join(' | '));
-} catch (e) {
-  await shot('error.png').catch(() => {});
-  notOk('web map end-to-end run', e.stack || e.message);
-  if (consoleErrors.length) console.log('# console errors: ' + consoleErrors.slice(0, 10).join(' | '));
-} finally {
-  await context.close();
-  fs.rmSync(userDir, { recursive: true, force: true });
-}
+// 10. No console errors in the whole run.
+check(consoleErrors.length === 0, 'no console errors', consoleErrors.slice(0, 5).join(' | '));
+await context.close();
+fs.rmSync(userDir, { recursive: true, force: true });
 process.exit(failures ? 1 : 0);
