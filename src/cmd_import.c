@@ -4,6 +4,7 @@
 #include "import.h"
 #include "store.h"
 #include <stdio.h>
+#include <unistd.h>
 
 int cmd_import(int argc, char **argv) {
     const char *db = cli_default_db(), *layer = NULL, *crs = NULL, *map = NULL, *id_field = NULL;
@@ -19,7 +20,7 @@ int cmd_import(int argc, char **argv) {
         {"estimate-households", 'd', &estimate_m2, "M2: missing households = max(1, round(footprint m2 * floors / M2))"},
         {"reject-invalid", 'f', &reject_invalid, "fail on invalid geometry instead of repairing it (GEOSMakeValid)"},
         {"replace", 'f', &replace, "empty the layer first (same transaction)"},
-        {"create", 'f', &create, "create the database if it does not exist"},
+        {"create", 'f', &create, "accepted for scripts; a missing database is always created (and removed again if the import fails)"},
         {"max-errors", 'i', &max_errors, "problem lines printed at most"},
         {0}};
     int pr = cli_parse("gridplan import --db FILE --layer LAYER [options] FILE.geojson",
@@ -34,14 +35,24 @@ int cmd_import(int argc, char **argv) {
     if (from_population < 0 || estimate_m2 < 0) return cli_fail("import: derivation factors must be positive");
     store_t *st;
     char err[1024];
-    if (store_open(db, create ? STORE_CREATE : STORE_READWRITE, &st, err, sizeof err)) return cli_fail("%s", err);
+    (void)create;
+    int existed = access(db, F_OK) == 0;
+    if (store_open(db, STORE_CREATE, &st, err, sizeof err)) return cli_fail("%s", err);
     import_opts_t o = {.layer = layer, .crs = crs, .map = map, .id_field = id_field,
                        .households_from_population = from_population, .estimate_households_m2 = estimate_m2,
                        .reject_invalid = reject_invalid, .replace = replace, .max_report = max_errors};
     import_result_t r;
     int rc = import_geojson(st, file, &o, &r, stderr, err, sizeof err);
     store_close(st);
+    if (rc && !existed) {
+        /* The file did not exist before: an import that failed leaves nothing behind. */
+        char side[4096];
+        unlink(db);
+        snprintf(side, sizeof side, "%s-wal", db); unlink(side);
+        snprintf(side, sizeof side, "%s-shm", db); unlink(side);
+    }
     if (rc) return cli_fail("%s", err);
+    if (!existed) fprintf(stderr, "created %s\n", db);
     printf("%s: imported %lld %s into %s in %.2f s", file, (long long)r.inserted, layer, db, r.seconds);
     if (r.households || r.population) printf(" (households %lld, population %lld)", (long long)r.households, (long long)r.population);
     printf("\n");

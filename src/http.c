@@ -31,13 +31,15 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* ---- The module table: one line per module ------------------------------------------------ */
-extern const http_module_t http_ogc_module;
-extern const http_module_t http_edit_module;
+/* ---- The module table: one line per module, in src/http_modules.def ---------------------- */
+#define HTTP_MODULE(name) extern const http_module_t name;
+#include "http_modules.def"
+#undef HTTP_MODULE
 
 static const http_module_t *const http_modules[] = {
-    &http_ogc_module,
-    &http_edit_module,
+#define HTTP_MODULE(name) &name,
+#include "http_modules.def"
+#undef HTTP_MODULE
     NULL};
 
 /* ---- Server state ------------------------------------------------------------------------ */
@@ -854,6 +856,8 @@ int http_start(const http_config_t *cfg, http_server_t **out, char *err, size_t 
         w->server = srv;
         w->config = &srv->cfg;
         if ((rc = store_open(cfg->db, STORE_READWRITE, &w->store, err, errlen))) goto end;
+        /* Reads dominate: map the file instead of pread()ing every page, and keep a bigger cache. */
+        if ((rc = store_exec(w->store, "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768;", err, errlen))) goto end;
         w->geos = geo_ctx_new();
         w->proj = proj_context_create();
         if (!w->geos || !w->proj) { rc = err_set(err, errlen, GP_ENOMEM, "cannot create GEOS/PROJ contexts"); goto end; }

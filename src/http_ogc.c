@@ -25,27 +25,29 @@ typedef struct ogc_table {
     const char *id;
     const char *title;
     const char *description;
-    const char *geometry_type;
     int ncols;
     char cols[OGC_MAX_COLS][32];   /* property columns (fid and geom excluded) */
     int col_is_int[OGC_MAX_COLS];
+    char keys[OGC_MAX_COLS][40];   /* "\"name\":" ready to append */
+    size_t keylen[OGC_MAX_COLS];
 } ogc_table_t;
 
 static ogc_table_t ogc_tables[] = {
-    {"communities", "Communities (社区)", "Community polygons with households and population", "MultiPolygon", 0, {{0}}, {0}},
-    {"grids", "Grids (网格)", "Coded management grids inside communities", "MultiPolygon", 0, {{0}}, {0}},
-    {"buildings", "Buildings (楼栋)", "Buildings with households and special-group counts", "Geometry", 0, {{0}}, {0}},
-    {"facilities", "Facilities", "Service facilities by type", "Point", 0, {{0}}, {0}},
-    {"streets", "Streets (街道)", "Sub-district polygons", "MultiPolygon", 0, {{0}}, {0}},
-    {"roads", "Roads", "Road centre lines", "MultiLineString", 0, {{0}}, {0}},
+    {.id = "communities", .title = "Communities (社区)", .description = "Community polygons with households and population"},
+    {.id = "grids", .title = "Grids (网格)", .description = "Coded management grids inside communities"},
+    {.id = "buildings", .title = "Buildings (楼栋)", .description = "Buildings with households and special-group counts"},
+    {.id = "facilities", .title = "Facilities", .description = "Service facilities by type"},
+    {.id = "streets", .title = "Streets (街道)", .description = "Sub-district polygons"},
+    {.id = "roads", .title = "Roads", .description = "Road centre lines"},
 };
 #define OGC_NTABLES (int)(sizeof ogc_tables / sizeof ogc_tables[0])
 
 typedef struct ogc_stmt { char *sql; sqlite3_stmt *stmt; } ogc_stmt_t;
 typedef struct ogc_worker {
     ogc_stmt_t cache[OGC_STMT_CACHE];
+    /* Used while a cached statement is being stepped, so they live outside the evicting cache. */
+    sqlite3_stmt *slow_geojson, *slow_intersects;
     int next_evict;
-    buf_t features;
 } ogc_worker_t;
 
 static ogc_table_t *ogc_table_find(const char *id) {
@@ -70,6 +72,8 @@ static int ogc_init(const http_config_t *cfg, store_t *st, char *err, size_t err
             if (!strcmp(name, "fid") || !strcmp(name, "geom")) continue;
             snprintf(tb->cols[tb->ncols], sizeof tb->cols[0], "%s", name);
             tb->col_is_int[tb->ncols] = type && !strcasecmp(type, "INTEGER");
+            snprintf(tb->keys[tb->ncols], sizeof tb->keys[0], "\"%s\":", name);
+            tb->keylen[tb->ncols] = strlen(tb->keys[tb->ncols]);
             tb->ncols++;
         }
         sqlite3_finalize(s);
@@ -90,9 +94,22 @@ static void ogc_worker_free(http_worker_t *w) {
         sqlite3_finalize(ow->cache[i].stmt);
         free(ow->cache[i].sql);
     }
-    buf_free(&ow->features);
+    sqlite3_finalize(ow->slow_geojson);
+    sqlite3_finalize(ow->slow_intersects);
     free(ow);
     w->slot[HTTP_SLOT_OGC] = NULL;
+}
+
+/* A statement kept in *slot, prepared on first use (reset and unbound on later ones), or NULL. */
+static sqlite3_stmt *ogc_prepare_fixed(http_worker_t *w, sqlite3_stmt **slot, const char *sql) {
+    if (*slot) {
+        sqlite3_reset(*slot);
+        sqlite3_clear_bindings(*slot);
+    } else if (sqlite3_prepare_v3(w->store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        log_error("ogc: cannot prepare %s: %s", sql, sqlite3_errmsg(w->store->db));
+        *slot = NULL;
+    }
+    return *slot;
 }
 
 /* A prepared statement for sql from the worker's cache (reset, bindings cleared), or NULL. */
@@ -122,6 +139,52 @@ static sqlite3_stmt *ogc_prepare(http_worker_t *w, const char *sql) {
 
 /* ---- GeoJSON writing ---------------------------------------------------------------------- */
 
+/* Appends without buf_append's per-call overhead: the GeoJSON writer appends a few bytes at a time,
+ * millions of times a second. Keeps buf_t's NUL terminator. */
+static inline void ogc_put(buf_t *b, const void *s, size_t n) {
+    if (b->len + n + 1 > b->cap && buf_reserve(b, n < 4096 ? 4096 : n)) return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+static inline void ogc_putc(buf_t *b, char c) {
+    if (b->len + 2 > b->cap && buf_reserve(b, 4096)) return;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+#define OGC_LIT(b, lit) ogc_put((b), (lit), sizeof(lit) - 1)
+
+static void ogc_int(buf_t *b, long long v) {
+    char tmp[24];
+    char *p = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do { *--p = (char)('0' + u % 10); u /= 10; } while (u);
+    if (v < 0) *--p = '-';
+    ogc_put(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* A JSON string literal; copies runs of plain bytes in one go. */
+static void ogc_str(buf_t *b, const char *s) {
+    ogc_putc(b, '"');
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    for (; *p; p++) {
+        if (*p >= 0x20 && *p != '"' && *p != '\\') continue;
+        ogc_put(b, run, (size_t)(p - run));
+        char esc[8];
+        switch (*p) {
+        case '"': ogc_put(b, "\\\"", 2); break;
+        case '\\': ogc_put(b, "\\\\", 2); break;
+        case '\n': ogc_put(b, "\\n", 2); break;
+        case '\r': ogc_put(b, "\\r", 2); break;
+        case '\t': ogc_put(b, "\\t", 2); break;
+        default: snprintf(esc, sizeof esc, "\\u%04x", *p); ogc_put(b, esc, 6);
+        }
+        run = p + 1;
+    }
+    ogc_put(b, run, (size_t)(p - run));
+    ogc_putc(b, '"');
+}
+
 /* Fixed 7 decimals with trailing zeros trimmed, without printf (this is the hot loop). */
 static void ogc_coord(buf_t *b, double v) {
     if (!isfinite(v) || fabs(v) > 1e11) { buf_double(b, v, OGC_DECIMALS); return; }
@@ -138,7 +201,7 @@ static void ogc_coord(buf_t *b, double v) {
     }
     do { *--p = (char)('0' + ip % 10); ip /= 10; } while (ip);
     if (neg && (scaled != 0)) *--p = '-';
-    buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+    ogc_put(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 typedef struct ogc_reader { const unsigned char *p, *end; int little; } ogc_reader_t;
@@ -163,11 +226,11 @@ static double ogc_rd_double(const unsigned char *p, int little) {
 }
 
 static void ogc_put_xy(buf_t *b, const unsigned char *p, int little) {
-    buf_append(b, "[", 1);
+    ogc_putc(b, '[');
     ogc_coord(b, ogc_rd_double(p, little));
-    buf_append(b, ",", 1);
+    ogc_putc(b, ',');
     ogc_coord(b, ogc_rd_double(p + 8, little));
-    buf_append(b, "]", 1);
+    ogc_putc(b, ']');
 }
 
 static int ogc_rd_xy(ogc_reader_t *r, buf_t *b) {
@@ -194,12 +257,12 @@ static int ogc_rd_line(ogc_reader_t *r, buf_t *b, int orient) {
         reverse = (orient > 0 && twice_area < 0) || (orient < 0 && twice_area > 0);
     }
     buf_reserve(b, (size_t)n * 24 + 2);
-    buf_append(b, "[", 1);
+    ogc_putc(b, '[');
     for (int32_t i = 0; i < n; i++) {
-        if (i) buf_append(b, ",", 1);
+        if (i) ogc_putc(b, ',');
         ogc_put_xy(b, pts + 16 * (reverse ? n - 1 - i : i), r->little);
     }
-    buf_append(b, "]", 1);
+    ogc_putc(b, ']');
     r->p += (size_t)n * 16;
     return 0;
 }
@@ -207,12 +270,12 @@ static int ogc_rd_line(ogc_reader_t *r, buf_t *b, int orient) {
 static int ogc_rd_polygon(ogc_reader_t *r, buf_t *b) {
     int32_t n;
     if (ogc_rd_i32(r, &n) || n < 0 || n > (r->end - r->p) / 4) return -1;
-    buf_append(b, "[", 1);
+    ogc_putc(b, '[');
     for (int32_t i = 0; i < n; i++) {
-        if (i) buf_append(b, ",", 1);
+        if (i) ogc_putc(b, ',');
         if (ogc_rd_line(r, b, i == 0 ? 1 : -1)) return -1;
     }
-    buf_append(b, "]", 1);
+    ogc_putc(b, ']');
     return 0;
 }
 
@@ -224,15 +287,15 @@ static int ogc_rd_body(ogc_reader_t *r, int32_t type, buf_t *b) {
     case 4: case 5: case 6: {
         int32_t n;
         if (ogc_rd_i32(r, &n) || n < 0 || n > (r->end - r->p) / 5) return -1;
-        buf_append(b, "[", 1);
+        ogc_putc(b, '[');
         for (int32_t i = 0; i < n; i++) {
             int32_t sub;
-            if (i) buf_append(b, ",", 1);
+            if (i) ogc_putc(b, ',');
             if (r->p >= r->end || *r->p != 0x69) return -1;
             r->p++;
             if (ogc_rd_i32(r, &sub) || sub != type - 3 || ogc_rd_body(r, sub, b)) return -1;
         }
-        buf_append(b, "]", 1);
+        ogc_putc(b, ']');
         return 0;
     }
     default: return -1;
@@ -249,21 +312,121 @@ static int ogc_blob_geojson(const unsigned char *blob, int len, buf_t *b) {
     int32_t type;
     if (ogc_rd_i32(&r, &type) || type < 1 || type > 6) return -1;
     size_t mark = b->len;
-    buf_puts(b, "{\"type\":\"");
-    buf_puts(b, ogc_type_names[type]);
-    buf_puts(b, "\",\"coordinates\":");
+    OGC_LIT(b, "{\"type\":\"");
+    ogc_put(b, ogc_type_names[type], strlen(ogc_type_names[type]));
+    OGC_LIT(b, "\",\"coordinates\":");
     if (ogc_rd_body(&r, type, b) || r.p != r.end) {
         b->len = mark;
         b->data[mark] = '\0';
         return -1;
     }
-    buf_append(b, "}", 1);
+    ogc_putc(b, '}');
     return 0;
+}
+
+/* ---- Exact bbox test on the blob ----------------------------------------------------------
+ * The R*Tree stores 32-bit bounds rounded outwards, so its answer is a superset. Each candidate's
+ * own MBR (doubles in the blob header) settles most cases; only geometries straddling the bbox edge
+ * are walked: any vertex inside or any segment crossing the rectangle means they intersect, and a
+ * polygon can still contain the whole rectangle (a corner inside by the even-odd rule). */
+
+typedef struct ogc_rect { double minx, miny, maxx, maxy; } ogc_rect_t;
+
+static int ogc_outcode(const ogc_rect_t *r, double x, double y) {
+    return (x < r->minx) | (x > r->maxx) << 1 | (y < r->miny) << 2 | (y > r->maxy) << 3;
+}
+
+/* Cohen–Sutherland: does the closed segment touch the closed rectangle? */
+static int ogc_segment_hits(const ogc_rect_t *r, double x0, double y0, double x1, double y1) {
+    int c0 = ogc_outcode(r, x0, y0), c1 = ogc_outcode(r, x1, y1);
+    for (int guard = 0; guard < 8; guard++) {
+        if (!(c0 | c1)) return 1;
+        if (c0 & c1) return 0;
+        int c = c0 ? c0 : c1;
+        double x, y;
+        if (c & 8) { x = x0 + (x1 - x0) * (r->maxy - y0) / (y1 - y0); y = r->maxy; }
+        else if (c & 4) { x = x0 + (x1 - x0) * (r->miny - y0) / (y1 - y0); y = r->miny; }
+        else if (c & 2) { y = y0 + (y1 - y0) * (r->maxx - x0) / (x1 - x0); x = r->maxx; }
+        else { y = y0 + (y1 - y0) * (r->minx - x0) / (x1 - x0); x = r->minx; }
+        if (c == c0) { x0 = x; y0 = y; c0 = ogc_outcode(r, x0, y0); }
+        else { x1 = x; y1 = y; c1 = ogc_outcode(r, x1, y1); }
+    }
+    return 0;
+}
+
+/* Walks one point list: 1 when it touches r; *crossings counts edges crossed by the ray from
+ * (px, py) to +x (point-in-polygon). -1 on a malformed blob. */
+static int ogc_walk_points(ogc_reader_t *rd, const ogc_rect_t *r, double px, double py, int *crossings) {
+    int32_t n;
+    if (ogc_rd_i32(rd, &n) || n < 0 || (rd->end - rd->p) / 16 < n) return -1;
+    const unsigned char *p = rd->p;
+    rd->p += (size_t)n * 16;
+    double x0 = 0, y0 = 0;
+    for (int32_t i = 0; i < n; i++) {
+        double x = ogc_rd_double(p + 16 * i, rd->little), y = ogc_rd_double(p + 16 * i + 8, rd->little);
+        if (i == 0 ? !ogc_outcode(r, x, y) : ogc_segment_hits(r, x0, y0, x, y)) return 1;
+        if (i > 0 && crossings && ((y0 > py) != (y > py)) && px < x0 + (x - x0) * (py - y0) / (y - y0)) (*crossings)++;
+        x0 = x;
+        y0 = y;
+    }
+    return 0;
+}
+
+static int ogc_walk(ogc_reader_t *rd, int32_t type, const ogc_rect_t *r) {
+    switch (type) {
+    case 1: case 2: return ogc_walk_points(rd, r, 0, 0, NULL);
+    case 1001: {  /* a point of a multipoint: reuse the list walker on a 1-point list */
+        if (rd->end - rd->p < 16) return -1;
+        double x = ogc_rd_double(rd->p, rd->little), y = ogc_rd_double(rd->p + 8, rd->little);
+        rd->p += 16;
+        return !ogc_outcode(r, x, y);
+    }
+    case 3: {
+        int32_t rings;
+        if (ogc_rd_i32(rd, &rings) || rings < 0) return -1;
+        int crossings = 0, hit = 0;
+        for (int32_t i = 0; i < rings && !hit; i++) {
+            hit = ogc_walk_points(rd, r, r->minx, r->miny, &crossings);
+            if (hit < 0) return -1;
+        }
+        return hit || (crossings & 1);
+    }
+    case 4: case 5: case 6: {
+        int32_t n;
+        if (ogc_rd_i32(rd, &n) || n < 0) return -1;
+        for (int32_t i = 0; i < n; i++) {
+            int32_t sub;
+            if (rd->p >= rd->end || *rd->p != 0x69) return -1;
+            rd->p++;
+            if (ogc_rd_i32(rd, &sub) || sub != type - 3) return -1;
+            int hit = ogc_walk(rd, sub == 1 ? 1001 : sub, r);
+            if (hit) return hit;
+        }
+        return 0;
+    }
+    default: return -1;
+    }
+}
+
+/* 1 if the SpatiaLite XY blob intersects the closed rectangle, 0 if not, -1 if this reader cannot
+ * tell (other blob kinds: the caller asks SpatiaLite). */
+static int ogc_blob_intersects(const unsigned char *blob, int len, const ogc_rect_t *r) {
+    if (len < 45 || blob[0] != 0x00 || blob[38] != 0x7C || blob[len - 1] != 0xFE) return -1;
+    int little = blob[1] == 0x01;
+    double minx = ogc_rd_double(blob + 6, little), miny = ogc_rd_double(blob + 14, little);
+    double maxx = ogc_rd_double(blob + 22, little), maxy = ogc_rd_double(blob + 30, little);
+    if (maxx < r->minx || minx > r->maxx || maxy < r->miny || miny > r->maxy) return 0;
+    if (minx >= r->minx && maxx <= r->maxx && miny >= r->miny && maxy <= r->maxy) return 1;
+    ogc_reader_t rd = {blob + 39, blob + len - 1, little};
+    int32_t type;
+    if (ogc_rd_i32(&rd, &type) || type < 1 || type > 6) return -1;
+    return ogc_walk(&rd, type, r);
 }
 
 /* The slow path for any other blob: SpatiaLite to WKB, GEOS to GeoJSON. */
 static int ogc_geom_slow(http_worker_t *w, const void *blob, int len, buf_t *b) {
-    sqlite3_stmt *s = ogc_prepare(w, "SELECT ST_AsBinary(CastToXY(?))");
+    ogc_worker_t *ow = w->slot[HTTP_SLOT_OGC];
+    sqlite3_stmt *s = ogc_prepare_fixed(w, &ow->slow_geojson, "SELECT ST_AsBinary(CastToXY(?))");
     if (!s) return GP_EDB;
     sqlite3_bind_blob(s, 1, blob, len, SQLITE_STATIC);
     int rc = GP_EGEOM;
@@ -278,30 +441,43 @@ static int ogc_geom_slow(http_worker_t *w, const void *blob, int len, buf_t *b) 
     return rc;
 }
 
+/* SpatiaLite decides for blob kinds the fast test does not read. 1, 0, or -1 on error. */
+static int ogc_intersects_slow(http_worker_t *w, const void *blob, int len, const double bbox[4]) {
+    ogc_worker_t *ow = w->slot[HTTP_SLOT_OGC];
+    sqlite3_stmt *s = ogc_prepare_fixed(w, &ow->slow_intersects, "SELECT ST_Intersects(?1, BuildMbr(?2, ?3, ?4, ?5))");
+    if (!s) return -1;
+    sqlite3_bind_blob(s, 1, blob, len, SQLITE_STATIC);
+    for (int i = 0; i < 4; i++) sqlite3_bind_double(s, 2 + i, bbox[i]);
+    int hit = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    sqlite3_reset(s);
+    return hit > 0;
+}
+
 /* Writes one Feature from a row: column 0 fid, 1..ncols properties, ncols+1 geometry blob. */
 static int ogc_write_feature(http_worker_t *w, const ogc_table_t *tb, sqlite3_stmt *s, buf_t *b) {
-    buf_printf(b, "{\"type\":\"Feature\",\"id\":%lld,\"geometry\":", (long long)sqlite3_column_int64(s, 0));
+    OGC_LIT(b, "{\"type\":\"Feature\",\"id\":");
+    ogc_int(b, sqlite3_column_int64(s, 0));
+    OGC_LIT(b, ",\"geometry\":");
     int gi = tb->ncols + 1;
     if (sqlite3_column_type(s, gi) != SQLITE_BLOB) {
-        buf_puts(b, "null");
+        OGC_LIT(b, "null");
     } else {
         const void *blob = sqlite3_column_blob(s, gi);
         int len = sqlite3_column_bytes(s, gi);
         if (ogc_blob_geojson(blob, len, b) && ogc_geom_slow(w, blob, len, b)) buf_puts(b, "null");
     }
-    buf_puts(b, ",\"properties\":{");
+    OGC_LIT(b, ",\"properties\":{");
     for (int c = 0; c < tb->ncols; c++) {
-        if (c) buf_append(b, ",", 1);
-        buf_json_string(b, tb->cols[c]);
-        buf_append(b, ":", 1);
+        if (c) ogc_putc(b, ',');
+        ogc_put(b, tb->keys[c], tb->keylen[c]);
         switch (sqlite3_column_type(s, c + 1)) {
-        case SQLITE_INTEGER: buf_printf(b, "%lld", (long long)sqlite3_column_int64(s, c + 1)); break;
+        case SQLITE_INTEGER: ogc_int(b, sqlite3_column_int64(s, c + 1)); break;
         case SQLITE_FLOAT: buf_double(b, sqlite3_column_double(s, c + 1), 10); break;
-        case SQLITE_NULL: buf_puts(b, "null"); break;
-        default: buf_json_string(b, (const char *)sqlite3_column_text(s, c + 1));
+        case SQLITE_NULL: OGC_LIT(b, "null"); break;
+        default: ogc_str(b, (const char *)sqlite3_column_text(s, c + 1));
         }
     }
-    buf_puts(b, "}}");
+    OGC_LIT(b, "}}");
     return GP_OK;
 }
 
@@ -313,13 +489,12 @@ static void ogc_select_list(const ogc_table_t *tb, buf_t *sql) {
     buf_printf(sql, ",geom FROM %s", tb->id);
 }
 
-/* WHERE clause for bbox and filters; parameters in order: 4 index bounds + 4 exact-test bounds,
- * then one per filter. */
+/* WHERE clause for the R*Tree candidates and the filters; parameters: ?2..?5 the bbox, ?6.. one
+ * per filter. The exact bbox test happens in C on each candidate's blob. */
 static void ogc_where(const ogc_table_t *tb, const http_items_query_t *q, buf_t *sql) {
     const char *glue = " WHERE ";
     if (q->has_bbox) {
-        buf_printf(sql, "%sfid IN (SELECT pkid FROM idx_%s_geom WHERE xmin <= ?4 AND xmax >= ?2 AND ymin <= ?5 AND ymax >= ?3)"
-                        " AND (MbrWithin(geom, BuildMbr(?2, ?3, ?4, ?5)) OR ST_Intersects(geom, BuildMbr(?2, ?3, ?4, ?5)))",
+        buf_printf(sql, "%sfid IN (SELECT pkid FROM idx_%s_geom WHERE xmin <= ?4 AND xmax >= ?2 AND ymin <= ?5 AND ymax >= ?3)",
                    glue, tb->id);
         glue = " AND ";
     }
@@ -353,17 +528,48 @@ static int ogc_table_items(http_worker_t *w, const ogc_table_t *tb, const http_i
             return err_set(err, errlen, GP_EINVAL, "unknown query parameter '%s': not a property of %s", q->filter_names[i], tb->id);
     }
     buf_t sql = {0};
-    int rc = GP_OK;
-    /* ?1 is unused (kept so bbox parameters have fixed numbers); limit and offset come last. */
+    int rc = GP_OK, r;
+    sqlite3_stmt *s;
+    *matched = *returned = 0;
+    if (q->has_bbox) {
+        /* One pass over the R*Tree candidates in fid order: count the exact matches and write the
+         * page. (Counting from the R*Tree alone — entries inside the bbox are sure matches — was
+         * measured slower: two R*Tree scans cost more than reading the ~100 rows of a tile, and a
+         * whole-city count took 70-100 ms against 50 ms for this pass.) */
+        ogc_rect_t rect = {q->bbox[0], q->bbox[1], q->bbox[2], q->bbox[3]};
+        ogc_select_list(tb, &sql);
+        ogc_where(tb, q, &sql);
+        buf_puts(&sql, " ORDER BY fid");
+        s = ogc_prepare(w, sql.data);
+        if (!s) { rc = err_set(err, errlen, GP_EDB, "cannot query %s", tb->id); goto end; }
+        ogc_bind(s, tb, q);
+        int gi = tb->ncols + 1;
+        int64_t seen = 0;
+        while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+            if (sqlite3_column_type(s, gi) != SQLITE_BLOB) continue;
+            const unsigned char *blob = sqlite3_column_blob(s, gi);
+            int len = sqlite3_column_bytes(s, gi);
+            int hit = ogc_blob_intersects(blob, len, &rect);
+            if (hit < 0) hit = ogc_intersects_slow(w, blob, len, q->bbox);
+            if (hit <= 0) continue;
+            if (++seen <= q->offset || *returned >= q->limit) continue;
+            if (*returned) ogc_putc(out, ',');
+            ogc_write_feature(w, tb, s, out);
+            (*returned)++;
+        }
+        *matched = seen;
+        if (r != SQLITE_DONE) rc = err_set(err, errlen, GP_EDB, "%s: %s", tb->id, sqlite3_errmsg(w->store->db));
+        sqlite3_reset(s);
+        goto end;
+    }
     buf_puts(&sql, "SELECT count(*) FROM ");
     buf_puts(&sql, tb->id);
     ogc_where(tb, q, &sql);
-    sqlite3_stmt *s = ogc_prepare(w, sql.data);
+    s = ogc_prepare(w, sql.data);
     if (!s) { rc = err_set(err, errlen, GP_EDB, "cannot query %s", tb->id); goto end; }
     ogc_bind(s, tb, q);
     *matched = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     sqlite3_reset(s);
-    *returned = 0;
     if (q->offset >= *matched) goto end;
     buf_reset(&sql);
     ogc_select_list(tb, &sql);
@@ -374,9 +580,8 @@ static int ogc_table_items(http_worker_t *w, const ogc_table_t *tb, const http_i
     ogc_bind(s, tb, q);
     sqlite3_bind_int64(s, 14, q->limit);
     sqlite3_bind_int64(s, 15, q->offset);
-    int r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*returned) buf_append(out, ",", 1);
+        if (*returned) ogc_putc(out, ',');
         ogc_write_feature(w, tb, s, out);
         (*returned)++;
     }
@@ -572,19 +777,20 @@ static int ogc_items(http_req_t *req, http_res_t *res) {
     http_query_each(req, ogc_collect_arg, &args);
     if (args.bad[0]) return http_error(res, 400, "bad request", "%s", args.bad);
 
-    ogc_worker_t *ow = req->worker->slot[HTTP_SLOT_OGC];
-    buf_reset(&ow->features);
-    int64_t matched = 0, returned = 0;
-    int rc = tb ? ogc_table_items(req->worker, tb, &q, &ow->features, &matched, &returned, res->err, sizeof res->err)
-                : cc->items(req->worker, &q, &ow->features, &matched, &returned, res->err, sizeof res->err);
-    if (rc == GP_EINVAL) return http_error(res, 400, "bad request", "%s", res->err);
-    if (rc) return rc;
+    /* Features are written straight into the body; the counts follow them (member order does not
+     * matter in JSON), so nothing is copied once written. */
     buf_t *b = &res->body;
-    buf_reserve(b, ow->features.len + 1024);
-    buf_printf(b, "{\"type\":\"FeatureCollection\",\"numberMatched\":%lld,\"numberReturned\":%lld,\"features\":[",
-               (long long)matched, (long long)returned);
-    buf_append(b, ow->features.data ? ow->features.data : "", ow->features.len);
-    buf_puts(b, "],\"links\":[");
+    buf_reserve(b, (size_t)(q.limit < 4096 ? q.limit : 4096) * 256);
+    OGC_LIT(b, "{\"type\":\"FeatureCollection\",\"features\":[");
+    int64_t matched = 0, returned = 0;
+    int rc = tb ? ogc_table_items(req->worker, tb, &q, b, &matched, &returned, res->err, sizeof res->err)
+                : cc->items(req->worker, &q, b, &matched, &returned, res->err, sizeof res->err);
+    if (rc == GP_EINVAL) return http_error(res, 400, "bad request", "%s", res->err);
+    if (rc) {
+        buf_free(b);
+        return rc;
+    }
+    buf_printf(b, "],\"numberMatched\":%lld,\"numberReturned\":%lld,\"links\":[", (long long)matched, (long long)returned);
     char path[160];
     snprintf(path, sizeof path, "/collections/%s", id);
     ogc_link(b, req->base_url, path, "collection", "application/json", NULL, 0);
@@ -592,8 +798,6 @@ static int ogc_items(http_req_t *req, http_res_t *res) {
     if (q.offset + returned < matched) ogc_page_link(b, req, &q, q.offset + returned, "next");
     if (q.offset > 0) ogc_page_link(b, req, &q, q.offset > q.limit ? q.offset - q.limit : 0, "prev");
     buf_puts(b, "]}\n");
-    /* Keep the per-worker buffer from pinning megabytes after one huge page. */
-    if (ow->features.cap > (4u << 20)) buf_free(&ow->features);
     res->content_type = "application/geo+json";
     return 0;
 }

@@ -9,6 +9,7 @@
  * after a problem so the user sees every one in a single run; any problem means ROLLBACK, so a failed
  * import leaves the database exactly as it was. */
 #include "import.h"
+#include "import_stream.h"
 #include "err.h"
 #include "geo.h"
 #include "log.h"
@@ -16,10 +17,10 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 /* Column kinds: 't' text NOT NULL DEFAULT '', 'T' nullable text, 'n' non-negative integer NOT NULL
  * DEFAULT 0, 'f' nullable non-negative integer. */
@@ -287,11 +288,6 @@ static double import_area_m2(import_ctx_t *c, const GEOSGeometry *lonlat) {
     return area;
 }
 
-static int import_lonlat_ok(void *user, double *x, double *y) {
-    (void)user;
-    return (*x >= -180 && *x <= 180 && *y >= -90 && *y <= 90) ? 0 : GP_EINVAL;
-}
-
 /* Parses, types, reprojects, validates (and repairs) one feature's geometry into the layer's stored
  * form. Returns the geometry (caller destroys), or NULL after reporting; *absent is set when the
  * feature has no geometry and the layer allows that. */
@@ -352,15 +348,11 @@ static GEOSGeometry *import_geometry(import_ctx_t *c, const char *label, const j
         GEOSGeom_destroy_r(g, raw);
         raw = t;
     }
-    GEOSGeometry *probe = geo_map_coords(g, raw, import_lonlat_ok, NULL);
-    if (!probe) {
-        double x = 0, y = 0;
-        GEOSGeom_getXMin_r(g, raw, &x);
-        GEOSGeom_getYMin_r(g, raw, &y);
-        import_problem(c, label, "coordinates are not lon/lat (%.3f %.3f): give the source CRS with --crs EPSG:n", x, y);
+    double minx, miny, maxx, maxy;
+    if (geo_bounds(g, raw, &minx, &miny, &maxx, &maxy) || minx < -180 || maxx > 180 || miny < -90 || maxy > 90) {
+        import_problem(c, label, "coordinates are not lon/lat (%.3f %.3f): give the source CRS with --crs EPSG:n", minx, miny);
         goto end;
     }
-    GEOSGeom_destroy_r(g, probe);
     char *reason = NULL;
     GEOSGeometry *location = NULL;
     char valid = GEOSisValidDetail_r(g, raw, 0, &reason, &location);
@@ -440,14 +432,16 @@ static int import_key_cmp(const void *a, const void *b) {
     return r ? r : (x->index > y->index) - (x->index < y->index);
 }
 
-static void import_check_duplicates(import_ctx_t *c, const json_t *features) {
+static void import_check_duplicates(import_ctx_t *c, import_stream_t *stream) {
     qsort(c->keys, c->nkeys, sizeof *c->keys, import_key_cmp);
     for (size_t i = 1; i < c->nkeys; i++) {
         if (strcmp(c->keys[i].key, c->keys[i - 1].key)) continue;
         size_t first = i - 1;
         while (first > 0 && !strcmp(c->keys[first - 1].key, c->keys[i].key)) first--;
         char label[160];
-        import_feature_label(json_array_get(features, (size_t)c->keys[i].index), c, c->keys[i].index, label, sizeof label);
+        json_t *feature = import_stream_feature(stream, (size_t)c->keys[i].index, NULL, 0);
+        import_feature_label(feature, c, c->keys[i].index, label, sizeof label);
+        json_decref(feature);
         import_problem(c, label, "duplicate %s '%s' (also feature %lld)", c->layer->key, c->keys[i].key,
                        (long long)c->keys[first].index + 1);
     }
@@ -466,50 +460,158 @@ static int import_bump_data_version(store_t *st, char *err, size_t errlen) {
     return store_meta_set(st, "data_version", v, err, errlen);
 }
 
-int import_assign_communities(store_t *st, import_result_t *res, char *err, size_t errlen) {
-    int rc;
-    if (store_count(st, "communities") <= 0) return GP_OK;
-    /* Point in polygon through the communities' R*Tree; a building in no community keeps its code
-     * only if that code still names a community. */
-    const char *assign =
-        "CREATE TEMP TABLE IF NOT EXISTS import_pip(fid INTEGER PRIMARY KEY, code TEXT);"
-        "DELETE FROM import_pip;"
-        "INSERT INTO import_pip(fid, code) SELECT b.fid, (SELECT c.code FROM communities c WHERE c.fid IN "
-        "  (SELECT rowid FROM SpatialIndex WHERE f_table_name = 'communities' AND f_geometry_column = 'geom' AND search_frame = b.pt)"
-        "  AND ST_Intersects(c.geom, b.pt) ORDER BY c.fid LIMIT 1)"
-        " FROM (SELECT fid, CASE WHEN GeometryType(geom) LIKE 'POINT%' THEN geom ELSE ST_PointOnSurface(geom) END AS pt"
-        "       FROM buildings) b;"
-        "UPDATE buildings SET community_code = (SELECT code FROM import_pip p WHERE p.fid = buildings.fid)"
-        " WHERE (SELECT code FROM import_pip p WHERE p.fid = buildings.fid) IS NOT NULL"
-        "   AND community_code IS NOT (SELECT code FROM import_pip p WHERE p.fid = buildings.fid);"
-        "UPDATE buildings SET community_code = NULL WHERE community_code IS NOT NULL"
-        "   AND community_code NOT IN (SELECT code FROM communities);";
-    if ((rc = store_exec(st, assign, err, errlen))) return rc;
+/* Communities held in memory for point-in-polygon: GEOS prepared polygons behind an STRtree. */
+typedef struct import_pip {
+    GEOSContextHandle_t g;
+    size_t n;
+    char **codes;                        /* sorted copy in sorted_codes for membership tests */
+    char **sorted_codes;
+    GEOSGeometry **geoms;
+    const GEOSPreparedGeometry **prep;
+    GEOSSTRtree *tree;
+    const GEOSGeometry *probe;           /* query state */
+    size_t best;                         /* lowest matching index, n when none */
+} import_pip_t;
+
+static int import_strcmp_p(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void import_pip_free(import_pip_t *p) {
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->prep && p->prep[i]) GEOSPreparedGeom_destroy_r(p->g, p->prep[i]);
+        if (p->geoms && p->geoms[i]) GEOSGeom_destroy_r(p->g, p->geoms[i]);
+        if (p->codes) free(p->codes[i]);
+    }
+    if (p->tree) GEOSSTRtree_destroy_r(p->g, p->tree);
+    free(p->codes);
+    free(p->sorted_codes);
+    free(p->geoms);
+    free(p->prep);
+}
+
+/* STRtree callback: keep the lowest-fid community that really contains the probe point. */
+static void import_pip_visit(void *item, void *user) {
+    import_pip_t *p = user;
+    size_t i = (size_t)(uintptr_t)item - 1;
+    if (i < p->best && GEOSPreparedIntersects_r(p->g, p->prep[i], p->probe) == 1) p->best = i;
+}
+
+static int import_pip_load(store_t *st, import_pip_t *p, char *err, size_t errlen) {
     sqlite3_stmt *s;
-    if (res && sqlite3_prepare_v2(st->db, "SELECT count(code), count(*) - count(code) FROM import_pip", -1, &s, NULL) == SQLITE_OK) {
-        if (sqlite3_step(s) == SQLITE_ROW) {
-            res->buildings_assigned = sqlite3_column_int64(s, 0);
-            res->buildings_outside = sqlite3_column_int64(s, 1);
+    int64_t n = store_count(st, "communities");
+    if (n < 0) return err_set(err, errlen, GP_EDB, "%s: cannot count communities", st->path);
+    p->codes = calloc((size_t)n + 1, sizeof *p->codes);
+    p->sorted_codes = calloc((size_t)n + 1, sizeof *p->sorted_codes);
+    p->geoms = calloc((size_t)n + 1, sizeof *p->geoms);
+    p->prep = calloc((size_t)n + 1, sizeof *p->prep);
+    p->tree = GEOSSTRtree_create_r(p->g, 10);
+    if (!p->codes || !p->sorted_codes || !p->geoms || !p->prep || !p->tree)
+        return err_set(err, errlen, GP_ENOMEM, "out of memory loading communities");
+    if (sqlite3_prepare_v2(st->db, "SELECT code, AsBinary(geom) FROM communities ORDER BY fid", -1, &s, NULL) != SQLITE_OK)
+        return err_set(err, errlen, GP_EDB, "%s: %s", st->path, sqlite3_errmsg(st->db));
+    int rc = GP_OK;
+    while (sqlite3_step(s) == SQLITE_ROW && p->n < (size_t)n) {
+        const void *wkb = sqlite3_column_blob(s, 1);
+        GEOSGeometry *geom = wkb ? geo_from_wkb(p->g, wkb, (size_t)sqlite3_column_bytes(s, 1)) : NULL;
+        if (!geom) continue;
+        size_t i = p->n++;
+        p->codes[i] = strdup((const char *)sqlite3_column_text(s, 0));
+        p->sorted_codes[i] = p->codes[i];
+        p->geoms[i] = geom;
+        p->prep[i] = GEOSPrepare_r(p->g, geom);
+        GEOSSTRtree_insert_r(p->g, p->tree, geom, (void *)(uintptr_t)(i + 1));
+    }
+    sqlite3_finalize(s);
+    qsort(p->sorted_codes, p->n, sizeof *p->sorted_codes, import_strcmp_p);
+    return rc;
+}
+
+int import_assign_communities(store_t *st, import_result_t *res, char *err, size_t errlen) {
+    int rc = GP_OK;
+    if (store_count(st, "communities") <= 0) return GP_OK;
+    import_pip_t p = {0};
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    struct { int64_t fid; const char *code; } *todo = NULL;
+    size_t ntodo = 0, captodo = 0;
+    int64_t inside = 0, outside = 0;
+    p.g = geo_ctx_new();
+    if (!p.g) return err_set(err, errlen, GP_ENOMEM, "cannot create a GEOS context");
+    if ((rc = import_pip_load(st, &p, err, errlen))) goto end;
+    /* Pass 1 reads every building and decides; pass 2 writes, so no row changes under the SELECT. */
+    if (sqlite3_prepare_v2(st->db, "SELECT fid, AsBinary(geom), community_code FROM buildings", -1, &sel, NULL) != SQLITE_OK) {
+        rc = err_set(err, errlen, GP_EDB, "%s: %s", st->path, sqlite3_errmsg(st->db));
+        goto end;
+    }
+    while (sqlite3_step(sel) == SQLITE_ROW) {
+        const void *wkb = sqlite3_column_blob(sel, 1);
+        const char *old = (const char *)sqlite3_column_text(sel, 2);
+        GEOSGeometry *geom = wkb ? geo_from_wkb(p.g, wkb, (size_t)sqlite3_column_bytes(sel, 1)) : NULL;
+        const char *code = NULL;
+        if (geom) {
+            /* A footprint is placed by a point on its surface: a building is never split. */
+            GEOSGeometry *pt = GEOSGeomTypeId_r(p.g, geom) == GEOS_POINT ? NULL : GEOSPointOnSurface_r(p.g, geom);
+            p.probe = pt ? pt : geom;
+            p.best = p.n;
+            GEOSSTRtree_query_r(p.g, p.tree, p.probe, import_pip_visit, &p);
+            if (p.best < p.n) code = p.codes[p.best];
+            if (pt) GEOSGeom_destroy_r(p.g, pt);
+            GEOSGeom_destroy_r(p.g, geom);
         }
-        sqlite3_finalize(s);
+        if (code) inside++;
+        else {
+            outside++;
+            /* Outside every polygon: keep a code only while it still names a community. */
+            char *const *hit = old ? bsearch(&old, p.sorted_codes, p.n, sizeof *p.sorted_codes, import_strcmp_p) : NULL;
+            code = hit ? *hit : NULL;
+        }
+        if ((code == NULL) == (old == NULL) && (!code || !strcmp(code, old))) continue;
+        if (ntodo == captodo) {
+            captodo = captodo ? captodo * 2 : 1024;
+            void *q = realloc(todo, captodo * sizeof *todo);
+            if (!q) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory assigning buildings"); goto end; }
+            todo = q;
+        }
+        todo[ntodo].fid = sqlite3_column_int64(sel, 0);
+        todo[ntodo].code = code;
+        ntodo++;
+    }
+    sqlite3_finalize(sel);
+    sel = NULL;
+    if (sqlite3_prepare_v2(st->db, "UPDATE buildings SET community_code = ? WHERE fid = ?", -1, &upd, NULL) != SQLITE_OK) {
+        rc = err_set(err, errlen, GP_EDB, "%s: %s", st->path, sqlite3_errmsg(st->db));
+        goto end;
+    }
+    for (size_t i = 0; i < ntodo; i++) {
+        sqlite3_reset(upd);
+        if (todo[i].code) sqlite3_bind_text(upd, 1, todo[i].code, -1, SQLITE_STATIC);
+        else sqlite3_bind_null(upd, 1);
+        sqlite3_bind_int64(upd, 2, todo[i].fid);
+        if (sqlite3_step(upd) != SQLITE_DONE) {
+            rc = err_set(err, errlen, GP_EDB, "%s: %s", st->path, sqlite3_errmsg(st->db));
+            goto end;
+        }
+    }
+    if (res) {
+        res->buildings_assigned = inside;
+        res->buildings_outside = outside;
     }
     /* Totals: households always from the buildings; population only when the buildings know it. */
     const char *totals =
         "CREATE TEMP TABLE IF NOT EXISTS import_sums(code TEXT PRIMARY KEY, households INTEGER, population INTEGER);"
         "DELETE FROM import_sums;"
         "INSERT INTO import_sums SELECT community_code, sum(households), sum(population) FROM buildings"
-        " WHERE community_code IS NOT NULL GROUP BY community_code;";
-    if ((rc = store_exec(st, totals, err, errlen))) return rc;
-    const char *update =
-        "UPDATE communities SET households = (SELECT households FROM import_sums s WHERE s.code = communities.code),"
-        " population = CASE WHEN (SELECT population FROM import_sums s WHERE s.code = communities.code) > 0"
-        "   THEN (SELECT population FROM import_sums s WHERE s.code = communities.code) ELSE population END"
-        " WHERE code IN (SELECT code FROM import_sums) AND (households IS NOT (SELECT households FROM import_sums s WHERE s.code = communities.code)"
-        "   OR ((SELECT population FROM import_sums s WHERE s.code = communities.code) > 0"
-        "       AND population IS NOT (SELECT population FROM import_sums s WHERE s.code = communities.code)))";
-    if ((rc = store_exec(st, update, err, errlen))) return rc;
+        " WHERE community_code IS NOT NULL GROUP BY community_code;"
+        "UPDATE communities SET households = s.households, population = CASE WHEN s.population > 0 THEN s.population ELSE communities.population END"
+        " FROM import_sums s WHERE s.code = communities.code"
+        "   AND (communities.households IS NOT s.households OR (s.population > 0 AND communities.population IS NOT s.population));";
+    if ((rc = store_exec(st, totals, err, errlen))) goto end;
     if (res) res->communities_changed = sqlite3_changes(st->db);
-    return GP_OK;
+end:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    free(todo);
+    import_pip_free(&p);
+    geo_ctx_free(p.g);
+    return rc;
 }
 
 /* Builds "INSERT INTO t(c1, ..., geom) VALUES (?, ..., GeomFromWKB(?, 4326))". */
@@ -658,7 +760,8 @@ int import_geojson(store_t *st, const char *file, const import_opts_t *o, import
     c.res = res;
     c.report = report;
     c.max_report = o->max_report > 0 ? o->max_report : 50;
-    json_t *root = NULL;
+    import_stream_t stream = {0};
+    const json_t *root = NULL;
     sqlite3_stmt *ins = NULL, *exists = NULL;
     char *mapcopy = o->map ? strdup(o->map) : NULL;
     int rc = GP_OK, in_tx = 0;
@@ -672,25 +775,14 @@ int import_geojson(store_t *st, const char *file, const import_opts_t *o, import
     while (c.ncols < IMPORT_MAX_COLS && c.layer->cols[c.ncols].name) c.ncols++;
     if ((rc = import_parse_map(&c, mapcopy, err, errlen))) goto end;
 
-    struct stat sb;
-    if (stat(file, &sb) != 0) {
-        rc = err_set(err, errlen, GP_ENOTFOUND, "%s: no such file", file);
-        goto end;
-    }
-    json_error_t je;
-    root = json_load_file(file, 0, &je);
-    if (!root) {
-        rc = err_set(err, errlen, GP_EINVAL, "%s: line %d, column %d: malformed JSON: %s", file, je.line, je.column, je.text);
-        goto end;
-    }
-    const json_t *features = json_object_get(root, "features");
-    if (!json_is_object(root) || strcmp(json_string_value(json_object_get(root, "type")) ?: "", "FeatureCollection") ||
-        !json_is_array(features)) {
+    if ((rc = import_stream_open(&stream, file, err, errlen))) goto end;
+    root = stream.header;
+    if (strcmp(json_string_value(json_object_get(root, "type")) ?: "", "FeatureCollection") || !stream.has_features_array) {
         rc = err_set(err, errlen, GP_EINVAL, "%s: not a GeoJSON FeatureCollection (needs \"type\": \"FeatureCollection\" and a "
                      "\"features\" array)", file);
         goto end;
     }
-    size_t n = json_array_size(features);
+    size_t n = stream.nfeatures;
     res->features = (int64_t)n;
     if (n == 0) {
         rc = err_set(err, errlen, GP_EINVAL, "%s: empty FeatureCollection (no features): nothing to import into %s", file,
@@ -704,6 +796,9 @@ int import_geojson(store_t *st, const char *file, const import_opts_t *o, import
         goto end;
     }
 
+    /* A big transaction spills SQLite's default 2 MB page cache to the WAL again and again; 64 MB
+     * keeps the spatial index and B-trees of a city in memory until commit. */
+    if ((rc = store_exec(st, "PRAGMA cache_size = -65536", err, errlen))) goto end;
     if ((rc = store_begin(st, err, errlen))) goto end;
     in_tx = 1;
     /* Bulk loads are not recorded in the change log, whatever a crashed writer left behind. */
@@ -733,16 +828,26 @@ int import_geojson(store_t *st, const char *file, const import_opts_t *o, import
         }
     }
     progress_t bar;
-    int show = n > 10000 || sb.st_size > 5 * 1024 * 1024;
+    int show = n > 10000 || stream.len > 5 * 1024 * 1024;
     char bar_label[64];
     snprintf(bar_label, sizeof bar_label, "import %s", c.layer->table);
     if (show) progress_start(&bar, bar_label, n);
     for (size_t i = 0; i < n; i++) {
-        if ((rc = import_feature(&c, json_array_get(features, i), (int64_t)i, ins, exists, err, errlen))) goto end;
-        if (show && (i & 1023) == 0) progress_update(&bar, i);
+        json_t *feature = import_stream_feature(&stream, i, err, errlen);
+        if (!feature) {
+            rc = GP_EINVAL;
+            goto end;
+        }
+        rc = import_feature(&c, feature, (int64_t)i, ins, exists, err, errlen);
+        json_decref(feature);
+        if (rc) goto end;
+        if ((i & 1023) == 0) {
+            import_stream_release(&stream, i);
+            if (show) progress_update(&bar, i);
+        }
     }
     if (show) progress_finish(&bar);
-    import_check_duplicates(&c, features);
+    import_check_duplicates(&c, &stream);
     if (res->problems) {
         if (c.printed > c.max_report && report)
             fprintf(report, "%s: ... and %lld more\n", file, (long long)(c.printed - c.max_report));
@@ -768,7 +873,7 @@ end:
     for (int i = 0; i < 120; i++) srs_free(c.utm[i]);
     srs_free(c.to_lonlat);
     geo_ctx_free(c.gctx);
-    json_decref(root);
+    import_stream_close(&stream);
     free(mapcopy);
     res->seconds = log_now() - t0;
     return rc;

@@ -81,13 +81,17 @@ static const char store_migration_3[] =
     "CREATE TABLE changeset_active(id INTEGER PRIMARY KEY CHECK (id = 1), changeset INTEGER NOT NULL);"
     "CREATE INDEX changes_row ON changes(tbl, fid);";
 
+/* Version 4: buildings are looked up by their source id (import's duplicate check, edits by ext_id). */
+static const char store_migration_4[] = "CREATE INDEX buildings_ext_id ON buildings(ext_id);";
+
 typedef struct store_migration {
     const char *sql;
     int (*run)(store_t *st, char *err, size_t errlen); /* after sql, may be NULL */
 } store_migration_t;
 
 static const store_migration_t store_migrations[] = {
-    {store_migration_1, NULL}, {store_migration_2, NULL}, {store_migration_3, store_history_install_triggers}};
+    {store_migration_1, NULL}, {store_migration_2, NULL}, {store_migration_3, store_history_install_triggers},
+    {store_migration_4, NULL}};
 #define STORE_N_MIGRATIONS (int)(sizeof store_migrations / sizeof store_migrations[0])
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
                "STORE_SCHEMA_VERSION must equal the number of migrations");

@@ -117,6 +117,16 @@ sql "$DB" "INSERT INTO communities(code, name, geom) VALUES ('150102009001', 'cw
 t=$(curl -s "$BASE/collections/communities/items?code=150102009001" | jq_py "[round(sum(r[i][0]*r[i+1][1]-r[i+1][0]*r[i][1] for i in range(len(r)-1))*1e6) for r in d['features'][0]['geometry']['coordinates'][0]]")
 [ "$t" = "[200, -72]" ] && ok "RFC 7946 orientation: exterior ring counterclockwise, hole clockwise" || notok "orientation: $t"
 
+# Exact bbox semantics on polygons: a bbox wholly inside a community (no vertex or edge in it) finds
+# it; a bbox inside its hole does not; a bbox in the envelope of an L-shaped community but off its
+# arms does not; each answer agrees with SpatiaLite's ST_Intersects.
+sql "$DB" "INSERT INTO communities(code, name, geom) VALUES ('150102009002', 'L', GeomFromText('MULTIPOLYGON(((111.92 40.8, 111.94 40.8, 111.94 40.805, 111.925 40.805, 111.925 40.82, 111.92 40.82, 111.92 40.8)))', 4326))" >/dev/null
+for bb in 111.9005,40.8005,111.9008,40.8008 111.903,40.803,111.904,40.804 111.93,40.81,111.935,40.815 111.921,40.81,111.93,40.811; do
+  want=$(sql "$DB" "SELECT group_concat(code) FROM (SELECT code FROM communities WHERE ST_Intersects(geom, BuildMbr($bb)) ORDER BY fid)")
+  got=$(curl -s "$BASE/collections/communities/items?bbox=$bb" | jq_py "','.join(f['properties']['code'] for f in d['features'])")
+  [ "$got" = "$want" ] && ok "bbox $bb: [$got] as ST_Intersects" || notok "bbox $bb: got [$got], ST_Intersects [$want]"
+done
+
 # Access log: one line per request, with method, URI and status.
 sleep 0.2
 grep -q 'GET "/collections/communities/items/21" 200' "$WORK/access.log" && ok "access log line per request" || notok "access log: $(tail -2 "$WORK/access.log")"

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# it_circles.sh — `gridplan circles`, `coverage` and `gaps` on real OSM data (Helsinki, Liechtenstein),
+# with GDAL reading the GeoJSON back. Prints "ok - ..." / "not ok - ...".
+set -u
+GRIDPLAN=${GRIDPLAN:-build/gridplan}
+H=tests/data/osm_helsinki_center
+L=tests/data/osm_liechtenstein_2013
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+ok() { echo "ok - $1"; }
+notok() { echo "not ok - $1: $2"; fails=$((fails + 1)); }
+export GRIDPLAN_QUIET=1
+HEL="--facilities $H/facilities_points.geojson --buildings $H/buildings.geojson"
+
+# 1. Dissolved circles per type: one MultiPolygon feature per circle that has sites, readable by GDAL.
+if "$GRIDPLAN" circles $HEL --per type --out "$tmp/type.geojson" 2>"$tmp/err"; then
+  n=$(ogrinfo -so -al "$tmp/type.geojson" 2>/dev/null | sed -n 's/^Feature Count: //p')
+  gt=$(ogrinfo -so -al "$tmp/type.geojson" 2>/dev/null | sed -n 's/^Geometry: //p')
+  # Helsinki has sites for 5 of the 7 default circles (no culture, no fitness tags).
+  if [ "$n" = 5 ] && [ "$gt" = "Multi Polygon" ]; then ok "circles --per type: 5 MultiPolygons read by ogrinfo"
+  else notok "circles --per type" "features=$n geometry=$gt"; fi
+else notok "circles --per type" "$(cat "$tmp/err")"; fi
+
+# 2. Per facility: one feature per facility of the circle's types; health = clinics + pharmacies (13).
+"$GRIDPLAN" circles $HEL --per facility --circle health_10min --out "$tmp/fac.geojson" 2>"$tmp/err"
+n=$(ogrinfo -so -al "$tmp/fac.geojson" 2>/dev/null | sed -n 's/^Feature Count: //p')
+[ "$n" = 13 ] && ok "circles --per facility: 13 health sites" || notok "circles --per facility" "features=$n $(cat "$tmp/err")"
+
+# 3. Circle size in metres at 60°N: a lone 500 m disc is ~0.018° wide and ~0.009° tall.
+"$GRIDPLAN" circles $HEL --per facility --circle fire_station --set fire_station.radius_m=500 --out "$tmp/fire.geojson" 2>"$tmp/err"
+ext=$(ogrinfo -so -al "$tmp/fire.geojson" 2>/dev/null | sed -n 's/^Extent: //p' | tr -d '(),-' )
+read -r x0 y0 x1 y1 <<<"$ext"
+if awk -v a="$x0" -v b="$y0" -v c="$x1" -v d="$y1" 'BEGIN { w = c - a; h = d - b; exit !(w > 0.0175 && w < 0.0185 && h > 0.0088 && h < 0.0092) }'; then
+  ok "500 m circle at Helsinki spans 1 km east-west and north-south (metric CRS)"
+else notok "metric circle" "extent $ext"; fi
+
+# 4. Coverage CSV: BOM, TOTAL row, households of the total equal the buildings' (449, one per building).
+"$GRIDPLAN" coverage $HEL --format csv --out "$tmp/cov.csv" 2>"$tmp/err"
+if head -c 3 "$tmp/cov.csv" | od -An -tx1 | grep -q 'ef bb bf' && grep -q '^TOTAL,,449,449,' "$tmp/cov.csv"; then
+  ok "coverage CSV: BOM and TOTAL row with 449 buildings and households"
+else notok "coverage CSV" "$(head -c 300 "$tmp/cov.csv") $(cat "$tmp/err")"; fi
+
+# 5. Network mode on the OSM roads: says so, and never reaches more than straight mode with the same
+#    budget (radius = budget when no speed is given) plus the road buffer.
+"$GRIDPLAN" coverage $HEL --roads $H/roads.geojson --mode network --format json --set health_10min.walk_m_per_min=0 \
+  --out "$tmp/net.json" 2>"$tmp/err"
+"$GRIDPLAN" coverage $HEL --format json --set health_10min.radius_m=550 --out "$tmp/st550.json" 2>>"$tmp/err"
+hn=$(grep -o '"health_10min":{"buildings":[0-9]*,"households":[0-9]*' "$tmp/net.json" | head -1 | sed 's/.*households"://')
+hs=$(grep -o '"health_10min":{"buildings":[0-9]*,"households":[0-9]*' "$tmp/st550.json" | head -1 | sed 's/.*households"://')
+if grep -q '"mode":"network"' "$tmp/net.json" && [ -n "$hn" ] && [ -n "$hs" ] && [ "$hn" -gt 0 ] && [ "$hn" -le "$hs" ]; then
+  ok "network coverage ($hn households) within straight radius+buffer ($hs)"
+else notok "network coverage" "network=$hn straight550=$hs $(cat "$tmp/err")"; fi
+
+# 6. Network mode without roads is refused with a sentence.
+if "$GRIDPLAN" coverage $HEL --mode network >/dev/null 2>"$tmp/err"; then notok "network without roads" "exit 0"
+elif grep -q "no road layer" "$tmp/err"; then ok "network mode without roads names the problem"
+else notok "network without roads" "$(cat "$tmp/err")"; fi
+
+# 7. Liechtenstein: municipalities as communities; per-community rows sum to the total.
+ogr2ogr -f GeoJSON "$tmp/comm.geojson" $L/admin_boundaries.geojson \
+  -sql "SELECT name AS code, name FROM admin_boundaries WHERE admin_level = '8'" 2>/dev/null
+LIE="--facilities $L/facilities_points.geojson --buildings $L/buildings.geojson --communities $tmp/comm.geojson"
+"$GRIDPLAN" coverage $LIE --format csv --out "$tmp/li.csv" 2>"$tmp/err"
+sums=$(awk -F, 'NR > 1 && $1 != "TOTAL" { b += $3; h += $4; c += $10 } $1 == "TOTAL" { tb = $3; th = $4; tc = $10 }
+                END { print b, tb, h, th, c, tc }' "$tmp/li.csv")
+read -r b tb h th c tc <<<"$sums"
+if [ "$tb" = 3724 ] && [ "$b" = "$tb" ] && [ "$h" = "$th" ] && [ "$c" = "$tc" ]; then
+  ok "Liechtenstein: community rows sum to the totals (3724 buildings, life_15min $tc households)"
+else notok "Liechtenstein sums" "$sums"; fi
+
+# 8. Uncovered list: one row per building the circle misses = total - covered.
+"$GRIDPLAN" coverage $LIE --uncovered --circle health_10min --format csv --out "$tmp/unc.csv" 2>"$tmp/err"
+unc=$(($(wc -l <"$tmp/unc.csv") - 1))
+hc=$(awk -F, '$1 == "TOTAL" { print $24 }' "$tmp/li.csv")
+[ "$((unc + ${hc:-0}))" = 3724 ] && ok "uncovered buildings ($unc) + covered ($hc) = 3724" || notok "uncovered list" "unc=$unc covered=$hc"
+
+# 9. Gaps: each site adds households; after = before + the sites' sum.
+"$GRIDPLAN" gaps $LIE --circle health_10min --k 3 --format json --out "$tmp/gaps.json" 2>"$tmp/err"
+before=$(grep -o '"before":{"buildings":[0-9]*,"households":[0-9]*' "$tmp/gaps.json" | sed 's/.*households"://')
+after=$(grep -o '"after":{"buildings":[0-9]*,"households":[0-9]*' "$tmp/gaps.json" | sed 's/.*households"://')
+added=$(grep -o '"added":{"buildings":[0-9]*,"households":[0-9]*' "$tmp/gaps.json" | sed 's/.*households"://' | awk '{ s += $1 } END { print s + 0 }')
+sites=$(grep -o '"rank":' "$tmp/gaps.json" | wc -l)
+if [ "$sites" = 3 ] && [ -n "$before" ] && [ "$((before + added))" = "$after" ] && [ "$added" -gt 0 ]; then
+  ok "gaps: 3 sites add $added households ($before -> $after)"
+else notok "gaps" "sites=$sites before=$before added=$added after=$after $(cat "$tmp/err")"; fi
+
+# 10. Bad input is named.
+if "$GRIDPLAN" coverage $HEL --set nope.radius_m=3 >/dev/null 2>"$tmp/err"; then notok "unknown circle in --set" "exit 0"
+elif grep -q "unknown circle 'nope'" "$tmp/err"; then ok "--set with an unknown circle is refused by name"
+else notok "unknown circle in --set" "$(cat "$tmp/err")"; fi
+
+# 11. Server: the computed OGC collections `circles` and `coverage` on a small demo city, and an
+#     edit of a facility (PUT through the planning API) shows in coverage at once.
+db=$tmp/demo/d.sqlite
+mkdir -p "$tmp/demo"
+"$GRIDPLAN" demo --out "$tmp/demo" --scale 0.05 >/dev/null 2>&1
+for layer in streets communities buildings facilities roads; do
+  "$GRIDPLAN" import --db "$db" --create --layer $layer "$tmp/demo/$layer.geojson" >/dev/null 2>&1 || notok "import $layer" "failed"
+done
+token=$("$GRIDPLAN" token add --db "$db" --name circles-it --role planner 2>/dev/null | tail -1)
+env -u GRIDPLAN_QUIET "$GRIDPLAN" serve --db "$db" --port 0 >"$tmp/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; cp "$tmp/serve.log" /tmp/circles_serve_last.log 2>/dev/null; rm -rf "$tmp"' EXIT
+port=
+for _ in $(seq 50); do
+  port=$(grep -o '127.0.0.1:[0-9]*' "$tmp/serve.log" | head -1 | cut -d: -f2)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+base=http://127.0.0.1:$port
+ids=$(curl -s "$base/collections" | grep -o '"id":"[a-z]*"' | tr '\n' ' ')
+if echo "$ids" | grep -q '"circles"' && echo "$ids" | grep -q '"coverage"'; then ok "/collections lists circles and coverage"
+else notok "/collections" "$ids"; fi
+modes=$(curl -s "$base/collections/circles/items?circle=health_10min" | grep -o '"mode":"[a-z]*"' | sort | tr '\n' ' ')
+[ "$modes" = '"mode":"network" "mode":"straight" ' ] && ok "circles collection: health_10min in straight and network mode" \
+  || notok "circles modes" "$modes"
+ogrinfo -so "OAPIF:$base" circles >"$tmp/oapif.txt" 2>&1
+if grep -q "Feature Count: [1-9]" "$tmp/oapif.txt"; then ok "GDAL's OAPIF driver reads the circles collection"
+else notok "OAPIF circles" "$(tail -3 "$tmp/oapif.txt")"; fi
+code=$(curl -s -o /dev/null -w '%{http_code}' "$base/collections/coverage/items?nope=1")
+[ "$code" = 400 ] && ok "coverage: unknown filter property is a 400" || notok "coverage filter" "status $code"
+
+# The community with the most households, its health coverage, then a clinic moved to its centre.
+first=$(curl -s "$base/collections/coverage/items?mode=straight&limit=10000" | python3 -c '
+import json, sys
+fs = json.load(sys.stdin)["features"]
+f = max(fs, key=lambda f: f["properties"]["households"] - f["properties"]["health_10min_households"])
+print(f["properties"]["code"], f["properties"]["health_10min_households"])' 2>/dev/null)
+read -r code before <<<"$first"
+centre=$(sqlite3 "$db" "SELECT load_extension('mod_spatialite'); SELECT X(PointOnSurface(geom)) || ',' || Y(PointOnSurface(geom)) FROM communities WHERE code = '$code'" 2>/dev/null | tail -1)
+clinic=$(sqlite3 "$db" "SELECT fid FROM facilities WHERE type = 'clinic' ORDER BY fid LIMIT 1")
+# A facility edit outside the change log (as an import does) bumps meta data_version.
+sqlite3 "$db" "SELECT load_extension('mod_spatialite');
+  UPDATE facilities SET geom = MakePoint(${centre}, 4326) WHERE fid = $clinic;
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version';" >/dev/null 2>"$tmp/sql.err"
+status=$?
+after=$(curl -s "$base/collections/coverage/items?mode=straight&code=$code" | grep -o '"health_10min_households":[0-9]*' | cut -d: -f2)
+if [ "$status" = 0 ] && [ -n "$before" ] && [ -n "$after" ] && [ "$after" -gt "$before" ]; then
+  ok "moving a clinic into community $code raises its health coverage $before -> $after households"
+else notok "coverage after edit" "sqlite3 $status ($(cat "$tmp/sql.err")) before=$before after=$after centre=$centre"; fi
+
+# A community boundary edit through the planning API (a changeset): the circles clipped per
+# community are recomputed from the new change id; the coverage collection still answers.
+stamp1=$(curl -s "$base/collections/coverage/items?code=$code" | grep -o '"households":[0-9]*' | head -1)
+# The community shrunk by ~10 m (stays valid, overlaps nobody).
+geom=$(sqlite3 "$db" "SELECT load_extension('mod_spatialite');
+  SELECT AsGeoJSON(CastToMultiPolygon(ST_Buffer(geom, -0.0001)), 7) FROM communities WHERE code = '$code'" 2>/dev/null | tail -1)
+status=$(curl -s -o "$tmp/put.json" -w '%{http_code}' -X PUT -H "Authorization: Bearer $token" -d "$geom" \
+  "$base/api/features/communities/$(curl -s "$base/collections/communities/items?code=$code" | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2)")
+stamp2=$(curl -s "$base/collections/coverage/items?code=$code" | grep -o '"households":[0-9]*' | head -1)
+if [ "$status" = 200 ] && [ -n "$stamp2" ] && [ "$stamp1" = "$stamp2" ] && grep -q "circles: .* for data [0-9]*:[1-9][0-9]* in" "$tmp/serve.log"; then
+  ok "after a community edit (changeset) coverage is rebuilt for the new change id"
+else notok "coverage after a boundary edit" "PUT $status $(head -c 200 "$tmp/put.json") $stamp1 / $stamp2"; fi
+
+exit $((fails > 0))
