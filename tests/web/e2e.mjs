@@ -157,6 +157,43 @@ await step('page loads on the demo city', async () => {
     JSON.stringify(d0));
 });
 
+// Another planner's edit (PUT through the API, not through this page) reaches the map without a
+// reload (the page watches the change log), and undo from the page restores the tiles exactly.
+if (pageLoaded) await step('external edit and undo', async () => {
+  const f = await apiGet('collections/communities/items/1');
+  const [ix, iy] = interiorPoint(f.geometry);
+  await page.evaluate(([x, y]) => window.gridplan.map.setView([y, x], 14, { animate: false }), [ix, iy]);
+  await tilesSettled('communities');
+  const d0 = await tileDigest('communities');
+  const v0 = await page.evaluate(() => window.gridplan.dataVersion());
+  const e = 0.0008;   // a small square around an interior point: inside the old shape, so no overlap
+  const square = { type: 'MultiPolygon', coordinates: [[[[ix - e, iy - e], [ix + e, iy - e], [ix + e, iy + e], [ix - e, iy + e], [ix - e, iy - e]]]] };
+  const res = await fetch(base + 'api/features/communities/1', {
+    method: 'PUT', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' }, body: JSON.stringify(square),
+  });
+  if (!res.ok) throw new Error(`PUT api/features/communities/1: HTTP ${res.status} ${await res.text()}`);
+  const t0 = Date.now();
+  await page.waitForFunction((v) => window.gridplan.dataVersion() !== v, v0, { timeout: 30000 });
+  await tilesSettled('communities');
+  const d1 = await tileDigest('communities');
+  await shot('01b-external-edit.png');
+  check(d1.hash !== d0.hash, 'an edit made elsewhere redraws the tiles without a reload',
+    `noticed after ${Date.now() - t0} ms, digest ${d0.hash} -> ${d1.hash}`);
+  await page.click('#tab-plan');
+  await page.fill('#token', token);
+  await page.click('#token-form button[type="submit"]');
+  await page.waitForSelector('#history li[data-id]', { timeout: 15000 });
+  const v1 = await page.evaluate(() => window.gridplan.dataVersion());
+  await page.click('#undo');
+  await page.waitForFunction((v) => window.gridplan.dataVersion() !== v, v1, { timeout: 30000 });
+  await tilesSettled('communities');
+  const d2 = await tileDigest('communities');
+  await shot('01c-external-edit-undone.png');
+  check(d2.hash === d0.hash, 'undo from the page restores those tiles pixel for pixel', `digest ${d0.hash} / ${d2.hash}`);
+  const undoneShown = await page.locator('#history li.undone').count();
+  check(undoneShown >= 1, 'the history shows the edit as undone', `${undoneShown} undone entries`);
+});
+
 // 3. Search finds the community to split by code and zooms to it; clicking shows its numbers.
 if (pageLoaded) await step('inspect a community', async () => {
   // The community most over the band (the demo city has several).

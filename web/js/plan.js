@@ -2,7 +2,7 @@
 // with their quality report, apply, undo and the history list. After every apply or undo the tile
 // layers move to the new data version and the numbers panel is refreshed, without a page reload.
 import { api, getToken, setToken } from './api.js';
-import { t, fmtNum } from './i18n.js';
+import { t, fmtNum, getLang } from './i18n.js';
 import { selection, inspectAt, onSelect } from './inspect.js';
 import { showPreview, clearPreview, setDataVersion, partColour } from './map.js';
 
@@ -189,19 +189,19 @@ function summaryText(sum) {
 
 function whenText(ts) {
   const d = new Date(typeof ts === 'number' ? ts * 1000 : String(ts).replace(' ', 'T') + (/Z|[+-]\d\d:?\d\d$/.test(ts) ? '' : 'Z'));
-  return Number.isNaN(+d) ? String(ts) : d.toLocaleString();
+  return Number.isNaN(+d) ? String(ts) : d.toLocaleString(getLang() === 'zh' ? 'zh-CN' : 'en-GB');
 }
 
 function historyItem(h) {
   const e = document.createElement('li');
   e.dataset.id = h.id;
-  const summary = summaryText(h.summary);
+  const summary = h.undo_of ? t('undoOf', { id: h.undo_of }) : summaryText(h.summary);
   const head = document.createElement('span');
   head.className = 'h-head';
   head.textContent = `#${h.id} ${h.op}${h.user ? ' · ' + h.user : ''}${h.ts ? ' · ' + whenText(h.ts) : ''}`;
   const body = document.createElement('span');
   body.className = 'h-summary';
-  body.textContent = summary + (h.undo_of ? ` (${t('undoOf', { id: h.undo_of })})` : '');
+  body.textContent = summary;
   e.append(head, body);
   if (h.undone_by) {
     e.classList.add('undone');
