@@ -94,7 +94,7 @@ async function main() {
   $('lang').addEventListener('click', () => {
     setLang(getLang() === 'zh' ? 'en' : 'zh');
     buildLayerPanel($('layer-list'));
-    renderPolice();
+    if (!$('view-police').hidden) loadPolice(); else renderPolice();
     refreshHistory();
     if (selection.lngLat) inspectAt(selection.lngLat);
   });

@@ -48,6 +48,7 @@ export async function loadPolice() {
     data = normalise(await api.police());
   } catch (e) {
     $('police-note').textContent = t('error', { msg: e.message });
+    $('police-note').className = 'hint error';
     return;
   }
   render();
@@ -65,6 +66,7 @@ export function initPolice() {
 export function render() {
   if (!data) return;
   const rule = data.rule;
+  $('police-note').className = 'hint';
   $('police-note').textContent = rule ? t('policeRule', { rule: typeof rule === 'string' ? rule : JSON.stringify(rule) }) : '';
   const cols = COLUMNS[mode];
   const rows = (mode === 'streets' ? data.streets : data.communities).slice();
