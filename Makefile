@@ -59,7 +59,7 @@ web/vendor/styles/%.json: geodata/styles/%.json
 	$(Q)cp $< $@
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	$(quiet) NPM web
-	$(Q)cd web && npm ci --no-audit --no-fund --loglevel=error
+	$(Q)cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 $(WEB_VENDOR): web/node_modules/.package-lock.json
 	$(quiet) VENDOR web/vendor/leaflet
 	$(Q)rm -rf web/vendor/leaflet && mkdir -p web/vendor/leaflet && \
@@ -68,7 +68,7 @@ $(WEB_VENDOR): web/node_modules/.package-lock.json
 web-test-deps: tests/web/node_modules/.package-lock.json
 tests/web/node_modules/.package-lock.json: tests/web/package.json tests/web/package-lock.json
 	$(quiet) NPM tests/web
-	$(Q)cd tests/web && npm ci --no-audit --no-fund --loglevel=error
+	$(Q)cd tests/web && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 
 $(BUILD)/%.o: src/%.c
 	@mkdir -p $(@D)

@@ -42,6 +42,13 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 curl -fsS -o /dev/null "$url" || { echo "not ok - gridplan serve does not answer on $url"; exit 1; }
+# A browser asks for text/html at /: the server must answer with web/index.html, not only the OGC
+# landing page (JSON).
+ctype=$(curl -fsS -o "$tmp/index" -w '%{content_type}' -H 'Accept: text/html,application/xhtml+xml,*/*;q=0.8' "$url")
+if ! grep -q 'vendor/leaflet/leaflet.js' "$tmp/index"; then
+  echo "not ok - gridplan serve answers a browser at / with '$ctype', not web/index.html: static file serving of web/ is missing"
+  exit 1
+fi
 
 rm -rf "$art" && mkdir -p "$art"
 node "$root/tests/web/e2e.mjs" --url "$url" --token "$token" --out "$art"
