@@ -59,6 +59,13 @@ t=$(curl -s "$BASE/collections/communities/items?households=537" | jq_py "d['num
 n=$(sql "$DB" "SELECT count(*) FROM communities WHERE households = 537")
 [ "$t" = "$n" ] && ok "integer filter households=537: $n" || notok "integer filter: $t vs $n"
 
+# The computed police collection: every community with the planning module's 民警/辅警/workers,
+# the same numbers `gridplan police` prints.
+"$GRIDPLAN" police --db "$DB" --format csv | sed '1d' | awk -F, '$1=="community"{print $2, $7, $8, $9}' | sort >"$WORK/police.cli"
+curl -s "$BASE/collections/police/items?limit=1000" | jq_py "'\n'.join('%s %d %d %d' % (f['properties']['code'], f['properties']['minjing'], f['properties']['fujing'], f['properties']['workers']) for f in d['features'])" | sort >"$WORK/police.api"
+n=$(grep -c . "$WORK/police.api")
+[ "$n" = 200 ] && cmp -s "$WORK/police.cli" "$WORK/police.api" && ok "police collection: 200 communities, minjing/fujing/workers = gridplan police" || notok "police collection ($n rows): $(diff "$WORK/police.cli" "$WORK/police.api" | head -3)"
+
 # One feature: properties are the row's columns, geometry the stored one.
 t=$(curl -s "$BASE/collections/communities/items/21" | jq_py "d['type'], d['id'], d['properties']['code'], d['geometry']['type'], d['geometry']['coordinates'][0][0][0]")
 [ "$t" = "Feature 21 150102001021 MultiPolygon [111.6, 40.81]" ] && ok "feature 21" || notok "feature 21: $t"
