@@ -85,6 +85,7 @@ void http_config_defaults(http_config_t *cfg) {
     cfg->access_log = "-";
     cfg->tiles_dir = "tiles";
     cfg->gzip_level = 4;
+    cfg->web_dir = "web";
 }
 
 /* ---- Small helpers ------------------------------------------------------------------------ */

@@ -638,6 +638,9 @@ static void ogc_link(buf_t *b, const char *href_base, const char *href_path, con
 }
 
 static int ogc_landing(http_req_t *req, http_res_t *res) {
+    /* A browser (asking for HTML, without f=) gets the web map; clients asking for JSON get this. */
+    const char *accept = http_header(req, "Accept");
+    if (!http_query(req, "f") && accept && strstr(accept, "text/html")) return http_static_file(req, res, "index.html");
     if (ogc_check_f(req, res)) return 0;
     buf_t *b = &res->body;
     buf_puts(b, "{\"title\":\"gridplan\",\"description\":\"Community grid planning data: communities, grids, buildings, "

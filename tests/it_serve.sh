@@ -154,7 +154,12 @@ read-role = viewer
 cors = https://map.example.org
 access-log = off
 CONF
-start_server "$DB" --config "$WORK/serve.conf" --threads 2 || { notok "server with config"; exit 1; }
+mkdir -p "$WORK/web/js" "$WORK/web/node_modules"
+echo '<!doctype html><title>map</title>' >"$WORK/web/index.html"
+echo 'body{margin:0}' >"$WORK/web/app.css"
+echo 'secret' >"$WORK/web/.env"; echo 'x' >"$WORK/web/node_modules/x.js"
+ln -s /etc/passwd "$WORK/web/js/escape.js"
+start_server "$DB" --config "$WORK/serve.conf" --threads 2 --web-dir "$WORK/web" || { notok "server with config"; exit 1; }
 grep -q 'with 2 threads' "$WORK/server.out" && ok "flag overrides config file" || notok "flag override: $(cat "$WORK/server.out")"
 s=$(status "$BASE/collections")
 [ "$s" = 401 ] && ok "read-role viewer: anonymous read is 401" || notok "token-gated read: $s"
@@ -164,5 +169,18 @@ h=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $VIEWER" "$BASE/collecti
 echo "$h" | grep -qi '^Access-Control-Allow-Origin: https://map.example.org' && ok "CORS header from config" || notok "CORS: $h"
 s=$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: https://map.example.org' -H 'Access-Control-Request-Method: PUT' "$BASE/api/features/communities/1")
 [ "$s" = 204 ] && ok "CORS preflight 204" || notok "preflight: $s"
+# The web map's files: a browser at / gets index.html, JSON clients the landing page; hidden files,
+# node_modules and symlinks leading out of the directory are 404.
+V=(-H "Authorization: Bearer $VIEWER")
+t=$(curl -s "${V[@]}" -H 'Accept: text/html,*/*;q=0.8' -w ' %{content_type}' "$BASE/")
+case "$t" in *'<title>map</title>'*'text/html; charset=utf-8') ok "browser at / gets web/index.html";; *) notok "browser at /: $t";; esac
+t=$(curl -s "${V[@]}" -H 'Accept: application/json' "$BASE/" | jq_py "d['title']")
+[ "$t" = gridplan ] && ok "JSON client at / gets the OGC landing page" || notok "JSON landing: $t"
+t=$(curl -s "${V[@]}" -o /dev/null -w '%{http_code} %{content_type}' "$BASE/app.css")
+[ "$t" = "200 text/css; charset=utf-8" ] && ok "/app.css served as text/css" || notok "/app.css: $t"
+for p in .env node_modules/x.js js/escape.js nothing.js; do
+  s=$(status "${V[@]}" "$BASE/$p")
+  [ "$s" = 404 ] && ok "/$p is 404" || notok "/$p: $s"
+done
 stop_server
 exit $FAILED
