@@ -658,8 +658,12 @@ static enum MHD_Result http_dispatch(http_server_t *srv, struct MHD_Connection *
     char scratch[4096];
     const char *names[HTTP_MAX_PARAMS], *values[HTTP_MAX_PARAMS];
     int nparams = -1;
-    for (int m = 0; http_modules[m] && !route; m++) {
+    /* Two passes: exact and {param} routes of every module first, then the {*rest} catch-alls, so a
+     * catch-all (static files) never shadows a module listed after it. */
+    for (int pass = 0; pass < 2 && !route && !(pass == 1 && allowed_elsewhere); pass++) {
+      for (int m = 0; http_modules[m] && !route; m++) {
         for (const http_route_t *rt = http_modules[m]->routes; rt && rt->method; rt++) {
+            if ((strstr(rt->pattern, "{*") != NULL) != pass) continue;
             int n = http_route_match(rt->pattern, url, scratch, sizeof scratch, names, values, HTTP_MAX_PARAMS);
             if (n < 0) continue;
             if (strcmp(rt->method, meth)) {
@@ -673,6 +677,7 @@ static enum MHD_Result http_dispatch(http_server_t *srv, struct MHD_Connection *
             nparams = n;
             break;
         }
+      }
     }
     if (!route) {
         if (allowed_elsewhere) {
