@@ -13,6 +13,7 @@
 #include <math.h>
 #include <metis.h>
 #include <pthread.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,8 +73,8 @@ static int part_connected(const plan_units_t *u, const int *part, int p, int ski
 static pthread_mutex_t metis_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* METIS on the units with comp[i] == c, writing parts offset..offset+k-1. */
-static int metis_component(const plan_units_t *u, const int *comp, int c, int k, int offset, int *part, char *err,
-                           size_t errlen) {
+static int metis_component(const plan_units_t *u, const int *comp, int c, int k, int offset, int seed, int *part,
+                           char *err, size_t errlen) {
     size_t n = u->n;
     int *local = malloc(n * sizeof *local), *global = malloc(n * sizeof *global);
     idx_t *xadj = malloc((n + 1) * sizeof *xadj), *adj = malloc(((size_t)u->xadj[n] + 1) * sizeof *adj);
@@ -109,7 +110,7 @@ static int metis_component(const plan_units_t *u, const int *comp, int c, int k,
         options[METIS_OPTION_CONTIG] = 1;
         options[METIS_OPTION_NUMBERING] = 0;
         options[METIS_OPTION_UFACTOR] = 10;
-        options[METIS_OPTION_SEED] = 1 + attempt;
+        options[METIS_OPTION_SEED] = seed + 7 * attempt;
         pthread_mutex_lock(&metis_lock);
         int mrc = METIS_PartGraphKway(&nv, &ncon, xadj, adj, vw, NULL, adjw, &nparts, NULL, NULL, options, &objval, where);
         pthread_mutex_unlock(&metis_lock);
@@ -206,7 +207,8 @@ end:
     free(hh); free(mark); free(stack); free(tolen); free(moves);
 }
 
-int plan_partition(const plan_units_t *u, int k, const rules_band_t *band, int *part, char *err, size_t errlen) {
+static int partition_once(const plan_units_t *u, int k, const rules_band_t *band, int seed, int *part, char *err,
+                          size_t errlen) {
     if (k < 1) return err_set(err, errlen, GP_EINVAL, "parts must be at least 1 (got %d)", k);
     if ((size_t)k > u->n) return err_set(err, errlen, GP_EINFEASIBLE, "%d parts asked of only %zu units", k, u->n);
     int *comp = malloc(u->n * sizeof *comp);
@@ -253,7 +255,7 @@ int plan_partition(const plan_units_t *u, int k, const rules_band_t *band, int *
     }
     assert(next == k);
     for (int c = 0; c < nc && !rc; c++)
-        if (share[c] > 0) rc = metis_component(u, comp, c, share[c], offset[c], part, err, errlen);
+        if (share[c] > 0) rc = metis_component(u, comp, c, share[c], offset[c], seed, part, err, errlen);
     if (rc) goto end;
     /* Components without a part: each unit takes the part of the nearest unit that has one. */
     for (size_t i = 0; i < u->n; i++) {
@@ -271,4 +273,34 @@ int plan_partition(const plan_units_t *u, int k, const rules_band_t *band, int *
 end:
     free(comp); free(chh); free(share); free(offset); free(csize);
     return rc;
+}
+
+/* Total households outside the band over the parts of an assignment. */
+static long total_excess(const plan_units_t *u, int k, const rules_band_t *band, const int *part) {
+    long *hh = calloc((size_t)k, sizeof *hh), sum = 0;
+    if (!hh) return LONG_MAX;
+    for (size_t i = 0; i < u->n; i++) hh[part[i]] += u->households[i];
+    for (int p = 0; p < k; p++) sum += band_excess(band, hh[p]);
+    free(hh);
+    return sum;
+}
+
+/* A single local search sometimes stalls with a part just outside the band (a move that would fix
+ * it breaks a neighbour); another METIS seed starts from a different layout. Up to four more seeds
+ * are tried while parts stay outside the band, and the best assignment is kept. */
+int plan_partition(const plan_units_t *u, int k, const rules_band_t *band, int *part, char *err, size_t errlen) {
+    int rc = partition_once(u, k, band, 1, part, err, errlen);
+    if (rc || k == 1) return rc;
+    long best = total_excess(u, k, band, part);
+    int *trial = best > 0 ? malloc(u->n * sizeof *trial) : NULL;
+    for (int seed = 2; seed <= 5 && best > 0 && trial; seed++) {
+        if (partition_once(u, k, band, seed, trial, NULL, 0)) continue;
+        long excess = total_excess(u, k, band, trial);
+        if (excess < best) {
+            best = excess;
+            memcpy(part, trial, u->n * sizeof *part);
+        }
+    }
+    free(trial);
+    return 0;
 }
