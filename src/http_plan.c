@@ -283,6 +283,7 @@ static int plan_merge_post(http_req_t *req, http_res_t *res) {
                           .contiguous = GEOSGeomTypeId_r(g, m.geom) == GEOS_POLYGON,
                           .in_band = m.households >= band.min && m.households <= band.max};
     snprintf(merged.code, sizeof merged.code, "%s", into_code);
+    plan_part_measure(ctx, &merged, NULL, 0);
     applied_head(&res->body, apply, changeset);
     buf_puts(&res->body, ",\"features\":");
     plan_parts_geojson(g, &merged, 1, &res->body);
