@@ -150,6 +150,34 @@ end:
     return rc;
 }
 
+/* When moving unit `skip` out of part p would cut p, but what is cut off holds no households (faces a
+ * concave boundary separated from their building, reachable only through `skip`), those faces can go
+ * along with it: they stay connected through `skip` in the new part. Moves them to part `to` and
+ * returns 1, or returns 0 (nothing changed) when a cut-off piece holds households. */
+static int carry_orphans(const plan_units_t *u, int *part, int p, int skip, int to, int *mark, int *stack, int stamp) {
+    int start = -1;
+    for (size_t i = 0; i < u->n && start < 0; i++)
+        if (part[i] == p && (int)i != skip && u->households[i] > 0) start = (int)i;
+    if (start < 0) return 0;
+    int top = 0;
+    stack[top++] = start;
+    mark[start] = stamp;
+    while (top) {
+        int v = stack[--top];
+        for (int e = u->xadj[v]; e < u->xadj[v + 1]; e++) {
+            int w = u->adjncy[e];
+            if (w == skip || part[w] != p || mark[w] == stamp) continue;
+            mark[w] = stamp;
+            stack[top++] = w;
+        }
+    }
+    for (size_t i = 0; i < u->n; i++)
+        if (part[i] == p && (int)i != skip && mark[i] != stamp && u->households[i] > 0) return 0;
+    for (size_t i = 0; i < u->n; i++)
+        if (part[i] == p && (int)i != skip && mark[i] != stamp) part[i] = to;
+    return 1;
+}
+
 static long band_excess(const rules_band_t *b, long h) { return h > b->max ? h - b->max : h < b->min ? b->min - h : 0; }
 
 /* Moves single boundary units between adjacent parts while that lowers the total band excess: the
@@ -195,7 +223,9 @@ static void repair(const plan_units_t *u, int k, const rules_band_t *band, int *
         int moved = 0;
         for (size_t m = 0; m < nm && !moved; m++) {
             int i = moves[m].unit, from = part[i];
-            if (!part_connected(u, part, from, i, mark, stack, ++stamp)) continue;
+            if (!part_connected(u, part, from, i, mark, stack, ++stamp) &&
+                !carry_orphans(u, part, from, i, moves[m].to, mark, stack, ++stamp))
+                continue;
             part[i] = moves[m].to;
             hh[from] -= u->households[i];
             hh[moves[m].to] += u->households[i];
