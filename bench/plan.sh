@@ -16,12 +16,8 @@ make_db() {   # scale db
   if [ -n "${!var:-}" ]; then cp "${!var}" "$db"; return; fi
   if [ "$scale" = 1 ] && [ -f geodata/demo.sqlite ]; then cp geodata/demo.sqlite "$db"; return; fi
   "$G" demo --help >/dev/null 2>&1 || { echo "plan bench: this build has no 'gridplan demo' (merge the demo branch)"; return 1; }
-  local dir=$work/demo-s$scale
   rm -f "$db"
-  "$G" demo --out "$dir" --scale "$scale" >/dev/null || return 1
-  for layer in streets communities buildings facilities roads; do
-    GRIDPLAN_QUIET=1 "$G" import --db "$db" --create --layer $layer "$dir/$layer.geojson" >/dev/null || return 1
-  done
+  GRIDPLAN_QUIET=1 "$G" demo --out "$work/demo-s$scale" --db "$db" --scale "$scale" >/dev/null || return 1
 }
 
 printf '%-5s %6s %8s %6s %6s %8s %8s %7s | %7s %8s %8s %7s | %8s | %6s %6s %7s %7s %8s %5s\n' \

@@ -246,6 +246,8 @@ const char *plan_status(const rules_band_t *band, long households, const char **
  * summary in s->quality, and verifies exactness against `area` (sets s->exact). */
 int plan_quality_measure(plan_ctx_t *ctx, const GEOSGeometry *area, const rules_band_t *band, plan_split_t *s,
                          char *err, size_t errlen);
+/* Fills one part's area_m2, perimeter_m, polsby_popper and contiguous/valid flags (metric CRS). */
+int plan_part_measure(plan_ctx_t *ctx, plan_part_t *part, char *err, size_t errlen);
 /* Appends the quality summary as a JSON object, or as a few lines of text. */
 void plan_quality_json(const plan_quality_t *q, buf_t *out);
 void plan_quality_text(const plan_quality_t *q, buf_t *out);
