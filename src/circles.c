@@ -477,9 +477,11 @@ int circles_network_reach(circles_data_t *d, const circles_def_t *def, int facil
     return rc;
 }
 
-/* The metric area of def's facilities of only_type (all types when NULL), or of one facility. */
+/* The metric area of def's facilities of only_type (all types when NULL), or of one facility; with
+ * box, exact inside the box only (what lies farther cannot matter to the caller). */
 static GEOSGeometry *circles_area_of(GEOSContextHandle_t g, circles_data_t *d, const circles_def_t *def, int facility,
-                                     const char *only_type, circles_mode_t mode, double buffer_m, char *err, size_t errlen) {
+                                     const char *only_type, circles_mode_t mode, double buffer_m, const double *box,
+                                     char *err, size_t errlen) {
     GEOSGeometry *area = NULL;
     if (mode == CIRCLES_NETWORK) {
         if (circles_data_network(g, d, err, errlen)) return NULL;
@@ -488,7 +490,7 @@ static GEOSGeometry *circles_area_of(GEOSContextHandle_t g, circles_data_t *d, c
             err_set(err, errlen, GP_ENOMEM, "out of memory walking the network");
             return NULL;
         }
-        area = roadnet_reach_area(g, r, buffer_m);
+        area = roadnet_reach_area_in(g, r, buffer_m, box);
         roadnet_reach_free(r);
     } else {
         int n = 0;
@@ -496,6 +498,9 @@ static GEOSGeometry *circles_area_of(GEOSContextHandle_t g, circles_data_t *d, c
         if (!parts) return NULL;
         for (int i = 0; i < d->n_facilities; i++) {
             if (facility >= 0 ? i != facility : !circles_def_serves(def, only_type, d->facilities[i].type)) continue;
+            const circles_facility_t *f = &d->facilities[i];
+            double r = def->radius_m;
+            if (box && (f->x + r < box[0] || f->x - r > box[2] || f->y + r < box[1] || f->y - r > box[3])) continue;
             GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(g, d->facilities[i].x, d->facilities[i].y);
             GEOSGeometry *buf = pt ? GEOSBuffer_r(g, pt, def->radius_m, CIRCLES_QUADSEGS) : NULL;
             if (pt) GEOSGeom_destroy_r(g, pt);
@@ -519,19 +524,38 @@ GEOSGeometry *circles_area(GEOSContextHandle_t g, circles_data_t *d, const circl
                            circles_mode_t mode, double buffer_m, int metric, char *err, size_t errlen) {
     GEOSGeometry *area = NULL;
     if (facility >= 0 || !def->match_all || def->n_types < 2) {
-        area = circles_area_of(g, d, def, facility, NULL, mode, buffer_m, err, errlen);
+        area = circles_area_of(g, d, def, facility, NULL, mode, buffer_m, NULL, err, errlen);
     } else {
-        /* Every type must reach: intersect the per-type areas. */
+        /* Every type must reach: intersect the per-type areas, the type with the fewest sites
+         * first, and each further type computed only within the box of what is left. */
+        int *order = malloc((size_t)def->n_types * sizeof *order), *count = calloc((size_t)def->n_types, sizeof *count);
+        if (!order || !count) { free(order); free(count); return NULL; }
         for (int t = 0; t < def->n_types; t++) {
-            GEOSGeometry *part = circles_area_of(g, d, def, -1, def->facility_types[t], mode, buffer_m, err, errlen);
-            if (!part) { if (area) GEOSGeom_destroy_r(g, area); return NULL; }
+            order[t] = t;
+            for (int i = 0; i < d->n_facilities; i++) count[t] += !strcmp(d->facilities[i].type, def->facility_types[t]);
+        }
+        for (int a = 1; a < def->n_types; a++)
+            for (int b = a; b > 0 && count[order[b]] < count[order[b - 1]]; b--) {
+                int tmp = order[b];
+                order[b] = order[b - 1];
+                order[b - 1] = tmp;
+            }
+        free(count);
+        for (int k = 0; k < def->n_types; k++) {
+            double box[4];
+            int have_box = area && geo_bounds(g, area, &box[0], &box[1], &box[2], &box[3]) == GP_OK;
+            if (area && !have_box) break;   /* empty already: nothing can come back */
+            GEOSGeometry *part = circles_area_of(g, d, def, -1, def->facility_types[order[k]], mode, buffer_m,
+                                                 have_box ? box : NULL, err, errlen);
+            if (!part) { free(order); if (area) GEOSGeom_destroy_r(g, area); return NULL; }
             if (!area) { area = part; continue; }
             GEOSGeometry *both = GEOSIntersection_r(g, area, part);
             GEOSGeom_destroy_r(g, area);
             GEOSGeom_destroy_r(g, part);
-            if (!both) { err_set(err, errlen, GP_EGEOM, "circle %s: %s", def->id, geo_last_error(g)); return NULL; }
+            if (!both) { free(order); err_set(err, errlen, GP_EGEOM, "circle %s: %s", def->id, geo_last_error(g)); return NULL; }
             area = both;
         }
+        free(order);
     }
     if (!area) return NULL;
     if (metric) return area;
