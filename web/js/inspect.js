@@ -78,8 +78,22 @@ async function select(community, grid) {
   if (grid) nodes.push(gridCard(grid.properties));
   out.replaceChildren(...nodes);
   listeners.forEach((fn) => fn(selection));
-  if (community) fillCoverage(community.properties.code, out.querySelector('.community-card'));
+  if (community) coverageButton(community.properties.code, out.querySelector('.community-card'));
 }
+
+// The server computes coverage for the whole city at once, and after an edit that takes tens of
+// seconds on the demo city while it holds a worker: so it is asked for on request, not per click.
+function coverageButton(code, card) {
+  if (!card) return;
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'small coverage-load';
+  b.textContent = t('showCoverage');
+  b.addEventListener('click', () => { b.remove(); fillCoverage(code, card); });
+  card.appendChild(b);
+}
+
+let coverageQueue = Promise.resolve();
 
 // Coverage per circle type comes from the computed coverage collection (one feature per mode).
 // The server recomputes it after an edit, which can take a while, so the numbers appear when they
@@ -92,14 +106,22 @@ async function fillCoverage(code, card) {
   h4.textContent = t('coverage');
   box.append(h4, para(t('loading'), 'hint'));
   card.appendChild(box);
+  const stillSelected = () => selection.community && selection.community.properties.code === code;
+  // One coverage request at a time: after an edit the server recomputes the whole city for the
+  // first one (tens of seconds on the demo city), and parallel ones would each hold a worker.
+  const turn = coverageQueue.then(async () => {
+    if (!stillSelected()) return null;
+    return api.featuresByProperty('coverage', 'code', code, 4);
+  });
+  coverageQueue = turn.catch(() => null);
   let fc;
   try {
-    fc = await api.featuresByProperty('coverage', 'code', code, 4);
+    fc = await turn;
   } catch (e) {
-    box.replaceChildren(h4, para(t('error', { msg: e.message }), 'error'));
+    if (stillSelected()) box.replaceChildren(h4, para(t('error', { msg: e.message }), 'error'));
     return;
   }
-  if (!selection.community || selection.community.properties.code !== code) return;
+  if (!fc || !stillSelected() || !card.isConnected) return;
   const feats = (fc && fc.features) || [];
   if (!feats.length) { box.replaceChildren(h4, para('—', 'hint')); return; }
   box.replaceChildren(h4, coverageTable(feats));
