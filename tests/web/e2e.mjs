@@ -100,7 +100,7 @@ async function clickLngLat(lng, lat) {
 }
 
 async function cardNumbers() {
-  await page.waitForSelector('#inspect .community-card', { timeout: 15000 });
+  await page.waitForSelector('#inspect .community-card', { state: 'attached', timeout: 15000 });
   return page.evaluate(() => {
     const card = document.querySelector('#inspect .community-card');
     const get = (k) => { const dd = card.querySelector(`dd[data-key="${k}"]`); return dd ? dd.textContent : null; };
@@ -312,6 +312,18 @@ if (pageLoaded) await step('keyboard', async () => {
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   check(want.every((id) => reached.includes(id)) && outline !== 'none',
     'header, tabs, layer switches and the map are reachable by keyboard, with a focus ring', `${reached.join(',')} outline ${outline}`);
+});
+
+// Coverage per circle type for the selected community (computed by the server for the whole city
+// on first request after a change: slow, so it is the last desktop step).
+if (target) await step('coverage per circle type', async () => {
+  await page.click('#tab-inspect');
+  await waitForCard((n) => n.code === target.code);
+  await page.click('#inspect .coverage-load');
+  await page.waitForSelector('#inspect .coverage-table tbody tr', { timeout: 240000 });
+  const cells = await page.$$eval('#inspect .coverage-table td.num', (tds) => tds.map((td) => td.textContent));
+  await shot('10-coverage.png');
+  check(cells.length >= 5 && cells.every((c) => /^\d+(\.\d)?%$/.test(c)), 'inspect shows coverage per circle type', cells.join(' '));
 });
 
 // 9. Phone width: no horizontal overflow, map first, the panel opens as a bottom sheet.

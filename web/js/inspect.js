@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { featureAt } from './geo.js';
 import { t, tStatus, tAction, fmtNum, fmtPct } from './i18n.js';
-import { getMap, showSelection, circleLabel } from './map.js';
+import { getMap, showSelection, circleLabel, dataVersion } from './map.js';
 
 // The current selection, read by plan.js.
 export const selection = { community: null, grid: null, info: null, lngLat: null };
@@ -85,6 +85,10 @@ async function select(community, grid) {
 // seconds on the demo city while it holds a worker: so it is asked for on request, not per click.
 function coverageButton(code, card) {
   if (!card) return;
+  if (coverageCache && coverageCache.code === code && coverageCache.version === dataVersion()) {
+    card.appendChild(coverageBox(coverageCache.feats));
+    return;
+  }
   const b = document.createElement('button');
   b.type = 'button';
   b.className = 'small coverage-load';
@@ -94,6 +98,7 @@ function coverageButton(code, card) {
 }
 
 let coverageQueue = Promise.resolve();
+let coverageCache = null;   // {version, code, feats}: the last answer, shown again when the card is redrawn
 
 // Coverage per circle type comes from the computed coverage collection (one feature per mode).
 // The server recomputes it after an edit, which can take a while, so the numbers appear when they
@@ -121,10 +126,24 @@ async function fillCoverage(code, card) {
     if (stillSelected()) box.replaceChildren(h4, para(t('error', { msg: e.message }), 'error'));
     return;
   }
-  if (!fc || !stillSelected() || !card.isConnected) return;
+  if (!fc || !stillSelected()) return;
   const feats = (fc && fc.features) || [];
-  if (!feats.length) { box.replaceChildren(h4, para('—', 'hint')); return; }
-  box.replaceChildren(h4, coverageTable(feats));
+  coverageCache = { version: dataVersion(), code, feats };
+  // The card may have been drawn again meanwhile (language switch, refresh): fill the current one.
+  const current = document.querySelector(`#inspect .community-card[data-code="${code}"]`);
+  if (!current) return;
+  current.querySelector('.coverage-load')?.remove();
+  current.querySelector('.coverage-box')?.remove();
+  current.appendChild(coverageBox(feats));
+}
+
+function coverageBox(feats) {
+  const box = document.createElement('div');
+  box.className = 'coverage-box';
+  const h4 = document.createElement('h4');
+  h4.textContent = t('coverage');
+  box.append(h4, feats.length ? coverageTable(feats) : para('—', 'hint'));
+  return box;
 }
 
 function coverageTable(feats) {
