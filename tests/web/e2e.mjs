@@ -275,10 +275,23 @@ if (pageLoaded) await step('police table and CSV', async () => {
   check(fujingCol.length > 1 && fujingCol.every((v, i) => i === 0 || fujingCol[i - 1] >= v), 'police table sorts by 辅警 (descending)',
     fujingCol.slice(0, 8).join(','));
   await shot('06-police.png');
-  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15000 }), page.click('#police-csv')]);
   const csvPath = path.join(out, 'police.csv');
-  await download.saveAs(csvPath);
-  const csv = fs.readFileSync(csvPath);
+  const link = await page.$eval('#police-csv', (a) => ({ href: a.href, download: a.getAttribute('download') }));
+  check(link.href.endsWith('/api/police?format=csv') && link.download === 'police.csv', 'the CSV link points at the server CSV',
+    JSON.stringify(link));
+  let csv;
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15000 }), page.click('#police-csv')]);
+  const failure = await download.failure();
+  if (!failure) {
+    await download.saveAs(csvPath);
+    csv = fs.readFileSync(csvPath);
+  } else {
+    // Debian's headless Chromium starts the download and then cancels it (a known headless
+    // limitation); the bytes are then read from the link's own URL inside the page.
+    console.log(`# the browser started the download and reported "${failure}"; reading ${link.href} in the page instead`);
+    csv = Buffer.from(await page.evaluate(async (u) => [...new Uint8Array(await (await fetch(u)).arrayBuffer())], link.href));
+    fs.writeFileSync(csvPath, csv);
+  }
   const bom = csv[0] === 0xef && csv[1] === 0xbb && csv[2] === 0xbf;
   const lines = csv.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim());
   const codesInCsv = lines.slice(1).map((l) => (l.match(/\b\d{12}\b/) || [])[0]).filter(Boolean);
