@@ -267,13 +267,20 @@ if (pageLoaded) await step('police table and CSV', async () => {
   const policeCommunities = Array.isArray(police) ? police : police.communities;
   const rows = await page.locator('#police-table tbody tr').count();
   check(rows === policeCommunities.length, 'police table has a row per community', `${rows} rows vs ${policeCommunities.length}`);
-  await page.click('#police-table button.sort[data-key="fujing"]');
-  const fujingCol = await page.evaluate(() => {
-    const idx = [...document.querySelectorAll('#police-table thead th')].findIndex((th) => th.querySelector('[data-key="fujing"]'));
+  const column = (key) => page.evaluate((k) => {
+    const idx = [...document.querySelectorAll('#police-table thead th')].findIndex((th) => th.querySelector(`[data-key="${k}"]`));
     return [...document.querySelectorAll('#police-table tbody tr')].map((tr) => Number(tr.children[idx].textContent.replace(/[^0-9.-]/g, '')));
-  });
-  check(fujingCol.length > 1 && fujingCol.every((v, i) => i === 0 || fujingCol[i - 1] >= v), 'police table sorts by 辅警 (descending)',
-    fujingCol.slice(0, 8).join(','));
+  }, key);
+  await page.click('#police-table button.sort[data-key="households"]');
+  const down = await column('households');
+  await page.click('#police-table button.sort[data-key="households"]');
+  const up = await column('households');
+  check(down.length > 1 && down[0] > down[down.length - 1] && down.every((v, i) => i === 0 || down[i - 1] >= v)
+    && up.every((v, i) => i === 0 || up[i - 1] <= v), 'police table sorts by a column both ways (households)',
+    `${down.slice(0, 4).join(',')} … / ${up.slice(0, 4).join(',')} …`);
+  await page.click('#police-table button.sort[data-key="fujing"]');
+  const fujing = await column('fujing');
+  check(fujing.every((v, i) => i === 0 || fujing[i - 1] >= v), 'police table sorts by 辅警', fujing.slice(0, 8).join(','));
   await shot('06-police.png');
   const csvPath = path.join(out, 'police.csv');
   const link = await page.$eval('#police-csv', (a) => ({ href: a.href, download: a.getAttribute('download') }));
