@@ -100,7 +100,7 @@ async function clickLngLat(lng, lat) {
 }
 
 async function cardNumbers() {
-  await page.waitForSelector('#inspect .community-card', { timeout: 15000 });
+  await page.waitForSelector('#inspect .community-card', { state: 'attached', timeout: 15000 });
   return page.evaluate(() => {
     const card = document.querySelector('#inspect .community-card');
     const get = (k) => { const dd = card.querySelector(`dd[data-key="${k}"]`); return dd ? dd.textContent : null; };
@@ -267,18 +267,38 @@ if (pageLoaded) await step('police table and CSV', async () => {
   const policeCommunities = Array.isArray(police) ? police : police.communities;
   const rows = await page.locator('#police-table tbody tr').count();
   check(rows === policeCommunities.length, 'police table has a row per community', `${rows} rows vs ${policeCommunities.length}`);
-  await page.click('#police-table button.sort[data-key="fujing"]');
-  const fujingCol = await page.evaluate(() => {
-    const idx = [...document.querySelectorAll('#police-table thead th')].findIndex((th) => th.querySelector('[data-key="fujing"]'));
+  const column = (key) => page.evaluate((k) => {
+    const idx = [...document.querySelectorAll('#police-table thead th')].findIndex((th) => th.querySelector(`[data-key="${k}"]`));
     return [...document.querySelectorAll('#police-table tbody tr')].map((tr) => Number(tr.children[idx].textContent.replace(/[^0-9.-]/g, '')));
-  });
-  check(fujingCol.length > 1 && fujingCol.every((v, i) => i === 0 || fujingCol[i - 1] >= v), 'police table sorts by 辅警 (descending)',
-    fujingCol.slice(0, 8).join(','));
+  }, key);
+  await page.click('#police-table button.sort[data-key="households"]');
+  const down = await column('households');
+  await page.click('#police-table button.sort[data-key="households"]');
+  const up = await column('households');
+  check(down.length > 1 && down[0] > down[down.length - 1] && down.every((v, i) => i === 0 || down[i - 1] >= v)
+    && up.every((v, i) => i === 0 || up[i - 1] <= v), 'police table sorts by a column both ways (households)',
+    `${down.slice(0, 4).join(',')} … / ${up.slice(0, 4).join(',')} …`);
+  await page.click('#police-table button.sort[data-key="fujing"]');
+  const fujing = await column('fujing');
+  check(fujing.every((v, i) => i === 0 || fujing[i - 1] >= v), 'police table sorts by 辅警', fujing.slice(0, 8).join(','));
   await shot('06-police.png');
-  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15000 }), page.click('#police-csv')]);
   const csvPath = path.join(out, 'police.csv');
-  await download.saveAs(csvPath);
-  const csv = fs.readFileSync(csvPath);
+  const link = await page.$eval('#police-csv', (a) => ({ href: a.href, download: a.getAttribute('download') }));
+  check(link.href.endsWith('/api/police?format=csv') && link.download === 'police.csv', 'the CSV link points at the server CSV',
+    JSON.stringify(link));
+  let csv;
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15000 }), page.click('#police-csv')]);
+  const failure = await download.failure();
+  if (!failure) {
+    await download.saveAs(csvPath);
+    csv = fs.readFileSync(csvPath);
+  } else {
+    // Debian's headless Chromium starts the download and then cancels it (a known headless
+    // limitation); the bytes are then read from the link's own URL inside the page.
+    console.log(`# the browser started the download and reported "${failure}"; reading ${link.href} in the page instead`);
+    csv = Buffer.from(await page.evaluate(async (u) => [...new Uint8Array(await (await fetch(u)).arrayBuffer())], link.href));
+    fs.writeFileSync(csvPath, csv);
+  }
   const bom = csv[0] === 0xef && csv[1] === 0xbb && csv[2] === 0xbf;
   const lines = csv.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim());
   const codesInCsv = lines.slice(1).map((l) => (l.match(/\b\d{12}\b/) || [])[0]).filter(Boolean);
@@ -312,6 +332,18 @@ if (pageLoaded) await step('keyboard', async () => {
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   check(want.every((id) => reached.includes(id)) && outline !== 'none',
     'header, tabs, layer switches and the map are reachable by keyboard, with a focus ring', `${reached.join(',')} outline ${outline}`);
+});
+
+// Coverage per circle type for the selected community (computed by the server for the whole city
+// on first request after a change: slow, so it is the last desktop step).
+if (target) await step('coverage per circle type', async () => {
+  await page.click('#tab-inspect');
+  await waitForCard((n) => n.code === target.code);
+  await page.click('#inspect .coverage-load');
+  await page.waitForSelector('#inspect .coverage-table tbody tr', { timeout: 240000 });
+  const cells = await page.$$eval('#inspect .coverage-table td.num', (tds) => tds.map((td) => td.textContent));
+  await shot('10-coverage.png');
+  check(cells.length >= 5 && cells.every((c) => /^\d+(\.\d)?%$/.test(c)), 'inspect shows coverage per circle type', cells.join(' '));
 });
 
 // 9. Phone width: no horizontal overflow, map first, the panel opens as a bottom sheet.

@@ -44,7 +44,7 @@ const strings = {
     q_contiguous: '各部分连续', q_valid: '几何有效', q_outside_band: '超出标准的部分', q_forced_by_building: '因楼栋不可分而超标',
     q_symdiff_ratio: '与原边界差异比', q_area_ratio: '面积差异比', q_households_in: '原户数', q_households_out: '拆分后户数合计',
     q_seconds: '计算用时（秒）',
-    coverageCircle: '服务圈', mode_straight: '直线距离', mode_network: '沿路网步行', 'mode_': '',
+    coverageCircle: '服务圈', circle: '服务圈', showCoverage: '查看服务圈覆盖率', bandLabel: '标准规模（户）', mode_straight: '直线距离', mode_network: '沿路网步行', 'mode_': '',
     circ_life_15min: '15分钟生活圈', circ_daily_10min: '10分钟生活服务圈', circ_health_10min: '10分钟健康服务圈',
     circ_culture_10min: '10分钟文化服务圈', circ_fitness_10min: '10分钟健身圈', circ_five_min: '5分钟生活圈',
     circ_fire_station: '微型消防站3分钟到场',
@@ -95,7 +95,7 @@ const strings = {
     q_forced_by_building: 'outside because a building cannot be cut', q_symdiff_ratio: 'boundary difference ratio',
     q_area_ratio: 'area difference ratio', q_households_in: 'households before', q_households_out: 'households after',
     q_seconds: 'run time (s)',
-    coverageCircle: 'Circle', mode_straight: 'straight-line distance', mode_network: 'walking on roads', 'mode_': '',
+    coverageCircle: 'Circle', circle: 'Circle', showCoverage: 'Show service circle coverage', bandLabel: 'Band (households)', mode_straight: 'straight-line distance', mode_network: 'walking on roads', 'mode_': '',
     circ_life_15min: '15-minute life circle', circ_daily_10min: '10-minute daily services', circ_health_10min: '10-minute health',
     circ_culture_10min: '10-minute culture', circ_fitness_10min: '10-minute fitness', circ_five_min: '5-minute circle',
     circ_fire_station: 'micro fire station, 3 minutes',
@@ -143,8 +143,8 @@ export function fmtNum(n, digits = 0) {
   return Number(n).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US', { maximumFractionDigits: digits });
 }
 
+// A share 0..1 as a percentage.
 export function fmtPct(x) {
   if (x === null || x === undefined || Number.isNaN(x)) return '—';
-  const v = x > 1 ? x : x * 100;   // the server may send a share (0..1) or a percentage
-  return v.toFixed(1) + '%';
+  return (x * 100).toFixed(1) + '%';   // the server sends shares (0..1)
 }

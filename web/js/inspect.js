@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { featureAt } from './geo.js';
 import { t, tStatus, tAction, fmtNum, fmtPct } from './i18n.js';
-import { getMap, showSelection, circleLabel } from './map.js';
+import { getMap, showSelection, circleLabel, dataVersion } from './map.js';
 
 // The current selection, read by plan.js.
 export const selection = { community: null, grid: null, info: null, lngLat: null };
@@ -78,6 +78,110 @@ async function select(community, grid) {
   if (grid) nodes.push(gridCard(grid.properties));
   out.replaceChildren(...nodes);
   listeners.forEach((fn) => fn(selection));
+  if (community) coverageButton(community.properties.code, out.querySelector('.community-card'));
+}
+
+// The server computes coverage for the whole city at once, and after an edit that takes tens of
+// seconds on the demo city while it holds a worker: so it is asked for on request, not per click.
+function coverageButton(code, card) {
+  if (!card) return;
+  if (coverageCache && coverageCache.code === code && coverageCache.version === dataVersion()) {
+    card.appendChild(coverageBox(coverageCache.feats));
+    return;
+  }
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'small coverage-load';
+  b.textContent = t('showCoverage');
+  b.addEventListener('click', () => { b.remove(); fillCoverage(code, card); });
+  card.appendChild(b);
+}
+
+let coverageQueue = Promise.resolve();
+let coverageCache = null;   // {version, code, feats}: the last answer, shown again when the card is redrawn
+
+// Coverage per circle type comes from the computed coverage collection (one feature per mode).
+// The server recomputes it after an edit, which can take a while, so the numbers appear when they
+// arrive and only if the same community is still selected.
+async function fillCoverage(code, card) {
+  if (!card) return;
+  const box = document.createElement('div');
+  box.className = 'coverage-box';
+  const h4 = document.createElement('h4');
+  h4.textContent = t('coverage');
+  box.append(h4, para(t('loading'), 'hint'));
+  card.appendChild(box);
+  const stillSelected = () => selection.community && selection.community.properties.code === code;
+  // One coverage request at a time: after an edit the server recomputes the whole city for the
+  // first one (tens of seconds on the demo city), and parallel ones would each hold a worker.
+  const turn = coverageQueue.then(async () => {
+    if (!stillSelected()) return null;
+    return api.featuresByProperty('coverage', 'code', code, 4);
+  });
+  coverageQueue = turn.catch(() => null);
+  let fc;
+  try {
+    fc = await turn;
+  } catch (e) {
+    if (stillSelected()) box.replaceChildren(h4, para(t('error', { msg: e.message }), 'error'));
+    return;
+  }
+  if (!fc || !stillSelected()) return;
+  const feats = (fc && fc.features) || [];
+  coverageCache = { version: dataVersion(), code, feats };
+  // The card may have been drawn again meanwhile (language switch, refresh): fill the current one.
+  const current = document.querySelector(`#inspect .community-card[data-code="${code}"]`);
+  if (!current) return;
+  current.querySelector('.coverage-load')?.remove();
+  current.querySelector('.coverage-box')?.remove();
+  current.appendChild(coverageBox(feats));
+}
+
+function coverageBox(feats) {
+  const box = document.createElement('div');
+  box.className = 'coverage-box';
+  const h4 = document.createElement('h4');
+  h4.textContent = t('coverage');
+  box.append(h4, feats.length ? coverageTable(feats) : para('—', 'hint'));
+  return box;
+}
+
+function coverageTable(feats) {
+  const modes = feats.map((f) => f.properties.mode || '');
+  const circles = Object.keys(feats[0].properties).filter((k) => k.endsWith('_share')).map((k) => k.slice(0, -6));
+  const table = document.createElement('table');
+  table.className = 'coverage-table';
+  const head = document.createElement('tr');
+  const corner = document.createElement('th');
+  corner.scope = 'col';
+  corner.textContent = t('circle');
+  head.appendChild(corner);
+  for (const m of modes) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = t('mode_' + m);
+    head.appendChild(th);
+  }
+  const thead = document.createElement('thead');
+  thead.appendChild(head);
+  const tbody = document.createElement('tbody');
+  for (const c of circles) {
+    const tr = document.createElement('tr');
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = circleLabel(c);
+    tr.appendChild(th);
+    feats.forEach((f, i) => {
+      const td = document.createElement('td');
+      td.className = 'num';
+      td.dataset.key = `coverage-${c}-${modes[i]}`;
+      td.textContent = fmtPct(f.properties[c + '_share']);
+      tr.appendChild(td);
+    });
+    tbody.appendChild(tr);
+  }
+  table.append(thead, tbody);
+  return table;
 }
 
 function para(text, cls) {
@@ -120,6 +224,7 @@ function communityCard(props, info) {
   if (n.action !== undefined) rows.push([t('action'), tAction(n.action), 'action']);
   rows.push([t('minjing'), fmtNum(n.minjing), 'minjing'], [t('fujing'), fmtNum(n.fujing), 'fujing']);
   if (n.workers !== undefined) rows.push([t('workers'), fmtNum(n.workers, 1), 'workers']);
+  if (Array.isArray(n.band)) rows.push([t('bandLabel'), `${fmtNum(n.band[0])}–${fmtNum(n.band[1])}${n.profile ? ' (' + n.profile + ')' : ''}`, 'band']);
   const gridCount = typeof n.grids === 'number' ? n.grids : (n.grids && n.grids.count);
   rows.push([t('grids'), fmtNum(gridCount), 'grids']);
   box.appendChild(dl(rows));
@@ -129,23 +234,7 @@ function communityCard(props, info) {
     badge.textContent = tStatus(status);
     h.appendChild(badge);
   }
-  const cov = coverageRows(n.coverage);
-  if (cov.length) {
-    const h4 = document.createElement('h4');
-    h4.textContent = t('coverage');
-    box.append(h4, dl(cov));
-  }
   return box;
-}
-
-// Coverage per circle type arrives as {type: share} or [{type, share|covered}]; both are shown.
-function coverageRows(cov) {
-  if (!cov) return [];
-  const list = Array.isArray(cov) ? cov : Object.entries(cov).map(([type, v]) => (typeof v === 'object' ? { type, ...v } : { type, share: v }));
-  return list.map((c) => {
-    const share = c.share ?? c.covered ?? c.coverage ?? c.ratio;
-    return [c.name || circleLabel(c.type || '?'), fmtPct(share), 'coverage-' + (c.type || c.name)];
-  });
 }
 
 function gridCard(props) {

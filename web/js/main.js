@@ -103,8 +103,10 @@ async function main() {
 
   // Someone else's edit (another planner, the CLI) also moves the data version: look every 20 s
   // while the page is visible, so tiles from before that edit do not linger.
+  let polling = false;
   setInterval(async () => {
-    if (document.hidden) return;
+    if (document.hidden || polling) return;
+    polling = true;
     try {
       const h = await api.get('api/history?limit=1');
       const newest = Array.isArray(h) && h.length ? String(h[0].id) : '0';
@@ -115,6 +117,8 @@ async function main() {
       }
     } catch {
       // The server being away for a moment is not worth a message; the next look retries.
+    } finally {
+      polling = false;
     }
   }, 20000);
 }

@@ -183,14 +183,23 @@ export function dataVersion() { return version; }
 let coverageData = null;       // {version, fc, circles: [ids], mode}
 let coverageCircle = '';
 
+let coveragePending = null;   // {version, promise}: one whole-city request per data version
+
 async function loadCoverage() {
   if (coverageData && coverageData.version === version) return coverageData;
+  if (!coveragePending || coveragePending.version !== version) {
+    coveragePending = { version, promise: fetchCoverage(version) };
+  }
+  return coveragePending.promise;
+}
+
+async function fetchCoverage(v) {
   const fc = await api.get('collections/coverage/items?limit=10000');
   const feats = (fc && fc.features) || [];
   const mode = feats.length ? feats[0].properties.mode : undefined;
   const one = feats.filter((f) => f.properties.mode === mode);
   const circles = one.length ? Object.keys(one[0].properties).filter((k) => k.endsWith('_share')).map((k) => k.slice(0, -6)) : [];
-  coverageData = { version, fc: { type: 'FeatureCollection', features: one }, circles, mode };
+  coverageData = { version: v, fc: { type: 'FeatureCollection', features: one }, circles, mode };
   return coverageData;
 }
 

@@ -40,7 +40,13 @@ function normalise(raw) {
     streets = [...by.values()];
   }
   streets = streets.map((s) => ({ ...s, street_code: s.street_code ?? s.code, street_name: s.street_name ?? s.name }));
-  return { communities, streets, rule: Array.isArray(raw) ? null : (raw.rule || raw.profile || raw.rounding || null) };
+  if (Array.isArray(raw)) return { communities, streets, rule: null };
+  const parts = [];
+  if (raw.profile) parts.push(raw.profile);
+  if (raw.rule && typeof raw.rule === 'object') for (const [k, v] of Object.entries(raw.rule)) parts.push(`${k} ${v}`);
+  else if (raw.rule) parts.push(String(raw.rule));
+  if (raw.rounding) parts.push(raw.rounding);
+  return { communities, streets, rule: parts.join(' · ') || null };
 }
 
 export async function loadPolice() {
@@ -67,7 +73,7 @@ export function render() {
   if (!data) return;
   const rule = data.rule;
   $('police-note').className = 'hint';
-  $('police-note').textContent = rule ? t('policeRule', { rule: typeof rule === 'string' ? rule : JSON.stringify(rule) }) : '';
+  $('police-note').textContent = rule ? t('policeRule', { rule }) : '';
   const cols = COLUMNS[mode];
   const rows = (mode === 'streets' ? data.streets : data.communities).slice();
   const col = cols.find((c) => c.key === sort.key) || cols[0];
