@@ -4,7 +4,7 @@ PKGS    := geos proj spatialite libmicrohttpd libpng cairo freetype2 jansson zli
 DEBS    := build-essential pkg-config libgeos-dev libproj-dev proj-data libspatialite-dev \
            libsqlite3-mod-spatialite libmicrohttpd-dev libpng-dev libcairo2-dev libfreetype-dev \
            libjansson-dev libcriterion-dev libmetis-dev gdal-bin fonts-wqy-zenhei sqlite3 \
-           zlib1g-dev curl
+           zlib1g-dev curl chromium
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -Isrc \
@@ -29,11 +29,10 @@ endif
 
 DEMO_DB ?= geodata/demo.sqlite
 DEMO_DIR ?= geodata/demo
-DEMO_LAYERS := streets communities buildings facilities roads
 PORT    ?= 8080
 
-.PHONY: all deps run test unit integration asan bench clean demo
-all: deps-check $(BIN)
+.PHONY: all deps run test unit integration asan bench clean demo web web-test-deps
+all: deps-check $(BIN) web
 
 # Missing Debian packages: installed when run as root, otherwise the exact command is printed.
 deps-check:
@@ -47,6 +46,28 @@ deps-check:
 	  fi; \
 	fi
 deps: deps-check
+
+# Web map: Leaflet comes from npm (web/package-lock.json) and is copied into web/vendor/ so the page
+# needs no CDN; the e2e test's playwright-core lives in tests/web/ and drives Debian's chromium.
+# The tile styles are copied too, so the page's legends use the colours the tiles are drawn with.
+WEB_VENDOR := web/vendor/leaflet/leaflet.js
+WEB_STYLES := $(patsubst geodata/styles/%,web/vendor/styles/%,$(wildcard geodata/styles/*.json))
+web: $(WEB_VENDOR) $(WEB_STYLES)
+web/vendor/styles/%.json: geodata/styles/%.json
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	$(quiet) NPM web
+	$(Q)cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+$(WEB_VENDOR): web/node_modules/.package-lock.json
+	$(quiet) VENDOR web/vendor/leaflet
+	$(Q)rm -rf web/vendor/leaflet && mkdir -p web/vendor/leaflet && \
+	  cp -R web/node_modules/leaflet/dist/leaflet.js web/node_modules/leaflet/dist/leaflet.css \
+	        web/node_modules/leaflet/dist/images web/node_modules/leaflet/LICENSE web/vendor/leaflet/
+web-test-deps: tests/web/node_modules/.package-lock.json
+tests/web/node_modules/.package-lock.json: tests/web/package.json tests/web/package-lock.json
+	$(quiet) NPM tests/web
+	$(Q)cd tests/web && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 
 $(BUILD)/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -71,24 +92,21 @@ unit: all $(TESTBIN)
 	@tests/run_unit.sh $(TESTBIN)
 
 # Integration tests: tests/it_*.sh against the built binary (server, GDAL, browser).
-integration: all $(TESTBIN)
+integration: all web-test-deps $(TESTBIN)
 	@tests/run_integration.sh $(BIN)
 
-test: all $(TESTBIN)
+test: all web-test-deps $(TESTBIN)
 	@tests/run_all.sh $(BIN) $(TESTBIN)
 
 asan:
-	$(MAKE) BUILD=build/asan OPT=-O1 EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+	$(MAKE) BUILD=build/asan OPT=-O1 EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	        EXTRA_LDLIBS="-fsanitize=address,undefined" unit
 
-# The demo city: generated as GeoJSON (deterministic), then imported one layer per call, parents first.
+# The demo city: generated as GeoJSON (deterministic), then imported into a new database that
+# replaces the old one only when every layer loaded.
 $(DEMO_DB): | all
 	$(quiet) DEMO $@
-	$(Q)rm -f $@ $@-wal $@-shm
-	$(Q)$(BIN) demo --out $(DEMO_DIR)
-	$(Q)for layer in $(DEMO_LAYERS); do \
-	  $(BIN) import --create --db $@ --layer $$layer $(DEMO_DIR)/$$layer.geojson || { rm -f $@; exit 1; }; \
-	done
+	$(Q)$(BIN) demo --out $(DEMO_DIR) --db $@
 
 demo: $(DEMO_DB)
 
@@ -99,7 +117,7 @@ bench: all
 	@bench/run.sh
 
 clean:
-	rm -rf build tests/artifacts bench/work geodata/demo
+	rm -rf build tests/artifacts bench/work geodata/demo web/vendor web/node_modules tests/web/node_modules
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	find tiles -mindepth 1 ! -name README.md -delete 2>/dev/null || true
 

@@ -1,0 +1,132 @@
+// police.js — the Police view: 民警/辅警 allocation per community or per street from /api/police,
+// sortable by any column (click or Enter on the header), with totals and the server's CSV download.
+import { api } from './api.js';
+import { t, fmtNum } from './i18n.js';
+
+let data = null;
+let mode = 'communities';
+let sort = { key: 'code', dir: 1 };
+const $ = (id) => document.getElementById(id);
+
+const COLUMNS = {
+  communities: [
+    { key: 'street_code', label: 'street' }, { key: 'code', label: 'code' }, { key: 'name', label: 'name' },
+    { key: 'households', label: 'households', num: true }, { key: 'population', label: 'population', num: true },
+    { key: 'minjing', label: 'minjing', num: true, total: true }, { key: 'fujing', label: 'fujing', num: true, total: true },
+  ],
+  streets: [
+    { key: 'street_code', label: 'code' }, { key: 'street_name', label: 'name' },
+    { key: 'communities', label: 'communities', num: true, total: true },
+    { key: 'households', label: 'households', num: true, total: true },
+    { key: 'minjing', label: 'minjing', num: true, total: true }, { key: 'fujing', label: 'fujing', num: true, total: true },
+  ],
+};
+
+// /api/police answers {communities:[...], streets:[...]} (or a bare array of communities, whose
+// street totals are then summed here).
+function normalise(raw) {
+  const communities = Array.isArray(raw) ? raw : (raw.communities || raw.items || []);
+  let streets = Array.isArray(raw) ? null : (raw.streets || null);
+  if (!streets) {
+    const by = new Map();
+    for (const c of communities) {
+      const s = by.get(c.street_code) || { street_code: c.street_code, street_name: c.street_name || '', communities: 0, households: 0, minjing: 0, fujing: 0 };
+      s.communities += 1;
+      s.households += c.households || 0;
+      s.minjing += c.minjing || 0;
+      s.fujing += c.fujing || 0;
+      by.set(c.street_code, s);
+    }
+    streets = [...by.values()];
+  }
+  streets = streets.map((s) => ({ ...s, street_code: s.street_code ?? s.code, street_name: s.street_name ?? s.name }));
+  if (Array.isArray(raw)) return { communities, streets, rule: null };
+  const parts = [];
+  if (raw.profile) parts.push(raw.profile);
+  if (raw.rule && typeof raw.rule === 'object') for (const [k, v] of Object.entries(raw.rule)) parts.push(`${k} ${v}`);
+  else if (raw.rule) parts.push(String(raw.rule));
+  if (raw.rounding) parts.push(raw.rounding);
+  return { communities, streets, rule: parts.join(' · ') || null };
+}
+
+export async function loadPolice() {
+  try {
+    data = normalise(await api.police());
+  } catch (e) {
+    $('police-note').textContent = t('error', { msg: e.message });
+    $('police-note').className = 'hint error';
+    return;
+  }
+  render();
+}
+
+export function initPolice() {
+  $('police-mode').addEventListener('change', (ev) => {
+    mode = ev.target.value;
+    sort = { key: mode === 'streets' ? 'street_code' : 'code', dir: 1 };
+    render();
+  });
+  document.addEventListener('gridplan:changed', () => { if (data) loadPolice(); });
+}
+
+export function render() {
+  if (!data) return;
+  const rule = data.rule;
+  $('police-note').className = 'hint';
+  $('police-note').textContent = rule ? t('policeRule', { rule }) : '';
+  const cols = COLUMNS[mode];
+  const rows = (mode === 'streets' ? data.streets : data.communities).slice();
+  const col = cols.find((c) => c.key === sort.key) || cols[0];
+  rows.sort((a, b) => {
+    const x = a[col.key];
+    const y = b[col.key];
+    if (col.num) return ((x ?? -Infinity) - (y ?? -Infinity)) * sort.dir;
+    return String(x ?? '').localeCompare(String(y ?? ''), 'zh-CN') * sort.dir;
+  });
+  const table = $('police-table');
+  const hr = document.createElement('tr');
+  for (const c of cols) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    const active = c.key === col.key;
+    th.setAttribute('aria-sort', active ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'sort';
+    b.dataset.key = c.key;
+    b.textContent = t(c.label) + (active ? (sort.dir > 0 ? ' ▲' : ' ▼') : '');
+    b.title = t('sortBy');
+    b.addEventListener('click', () => {
+      sort = { key: c.key, dir: sort.key === c.key ? -sort.dir : (c.num ? -1 : 1) };
+      render();
+      const again = table.querySelector(`button.sort[data-key="${c.key}"]`);
+      if (again) again.focus();
+    });
+    th.appendChild(b);
+    hr.appendChild(th);
+  }
+  table.tHead.replaceChildren(hr);
+  const body = table.tBodies[0];
+  body.replaceChildren(...rows.map((r) => {
+    const tr = document.createElement('tr');
+    tr.dataset.code = r.code || r.street_code;
+    for (const c of cols) {
+      const td = document.createElement('td');
+      td.textContent = c.num ? fmtNum(r[c.key]) : (r[c.key] ?? '');
+      if (c.num) td.className = 'num';
+      tr.appendChild(td);
+    }
+    return tr;
+  }));
+  const fr = document.createElement('tr');
+  cols.forEach((c, i) => {
+    const td = document.createElement(i === 0 ? 'th' : 'td');
+    if (i === 0) { td.scope = 'row'; td.textContent = `${t('total')} (${rows.length})`; }
+    else if (c.total || (mode === 'communities' && c.num)) {
+      td.className = 'num';
+      td.textContent = fmtNum(rows.reduce((s, r) => s + (Number(r[c.key]) || 0), 0));
+    }
+    fr.appendChild(td);
+  });
+  table.tFoot.replaceChildren(fr);
+}
