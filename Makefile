@@ -29,7 +29,6 @@ endif
 
 DEMO_DB ?= geodata/demo.sqlite
 DEMO_DIR ?= geodata/demo
-DEMO_LAYERS := streets communities buildings facilities roads
 PORT    ?= 8080
 
 .PHONY: all deps run test unit integration asan bench clean demo web web-test-deps
@@ -100,17 +99,14 @@ test: all web-test-deps $(TESTBIN)
 	@tests/run_all.sh $(BIN) $(TESTBIN)
 
 asan:
-	$(MAKE) BUILD=build/asan OPT=-O1 EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+	$(MAKE) BUILD=build/asan OPT=-O1 EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	        EXTRA_LDLIBS="-fsanitize=address,undefined" unit
 
-# The demo city: generated as GeoJSON (deterministic), then imported one layer per call, parents first.
+# The demo city: generated as GeoJSON (deterministic), then imported into a new database that
+# replaces the old one only when every layer loaded.
 $(DEMO_DB): | all
 	$(quiet) DEMO $@
-	$(Q)rm -f $@ $@-wal $@-shm
-	$(Q)$(BIN) demo --out $(DEMO_DIR)
-	$(Q)for layer in $(DEMO_LAYERS); do \
-	  $(BIN) import --create --db $@ --layer $$layer $(DEMO_DIR)/$$layer.geojson || { rm -f $@; exit 1; }; \
-	done
+	$(Q)$(BIN) demo --out $(DEMO_DIR) --db $@
 
 demo: $(DEMO_DB)
 

@@ -20,10 +20,13 @@ if ! "$DEMO_BIN" demo --help >/dev/null 2>&1; then
   exit 1
 fi
 
-# Runs one command under /usr/bin/time; prints "load compute wall peak_MB".
+# Runs one command under /usr/bin/time (killed after CIRCLES_TIMEOUT seconds, default 300); prints
+# "load compute wall peak_MB", or "timeout" / "FAILED".
 measure() {
-  local log=$1; shift
-  /usr/bin/time -f 'TIME %e %M' "$@" >/dev/null 2>"$log" || { echo "FAILED: $*"; tail -3 "$log"; return 1; }
+  local log=$1 rc; shift
+  timeout "${CIRCLES_TIMEOUT:-300}" /usr/bin/time -f 'TIME %e %M' "$@" >/dev/null 2>"$log"; rc=$?
+  [ $rc = 124 ] && { printf '%8s %9s %8s %8s' - - "timeout" -; return 0; }
+  [ $rc = 0 ] || { echo "FAILED: $*"; tail -3 "$log"; return 1; }
   local load compute wall mem
   load=$(sed -n 's/^loaded .* in \([0-9.]*\) s .*/\1/p' "$log" | head -1)
   compute=$(sed -n 's/^\(coverage\|circles\) .* in \([0-9.]*\) s$/\2/p' "$log" | head -1)
@@ -45,7 +48,7 @@ for s in $scales; do
     "$BIN" coverage "${src[@]}" --mode $mode --format json --out "$dir/coverage_$mode.json" 2>/dev/null
     b=$(grep -o '"city":{"totals":{"buildings":[0-9]*' "$dir/coverage_$mode.json" | sed 's/.*://')
     h=$(grep -o '"city":{"totals":{"buildings":[0-9]*,"households":[0-9]*' "$dir/coverage_$mode.json" | sed 's/.*://')
-    for job in "coverage (7 circles)" "circles per type" "circles per community"; do
+    for job in "coverage (all circles)" "circles per type" "circles per community"; do
       case $job in
         coverage*) args=(coverage --format json --by both) ;;
         "circles per type") args=(circles --per type) ;;

@@ -1,5 +1,6 @@
 /* cache_serve.c — scene + cache kept in step with the change log; see cache_serve.h. */
 #include "cache_serve.h"
+#include "circles.h"
 #include "err.h"
 #include "geo.h"
 #include "log.h"
@@ -20,7 +21,10 @@ struct cache_serve {
     store_t *st;
     double next_poll;             /* log_now() seconds; read racily on purpose (a hint) */
     char version_file[1100];      /* <disk tier>/VERSION: what the tiles on disk reflect ("" = none) */
+    int circles_loaded;           /* circles are computed on the first circles tile (atomic flag) */
 };
+
+static int circles_refresh_locked(cache_serve_t *cs, char *err, size_t errlen);
 
 /* "data_version=<meta data_version> change=<last change id>\n" of a scene. */
 static const char *version_line(const render_scene_t *s, char *out, size_t n) {
@@ -183,6 +187,7 @@ static int sync_locked(cache_serve_t *cs, long *expired, char *err, size_t errle
         char was[64];
         snprintf(was, sizeof was, "%s", old->data_version[0] ? old->data_version : "(none)");
         swap_scene(cs, next);   /* frees old */
+        if (cs->circles_loaded && circles_refresh_locked(cs, err, errlen)) log_warn("tiles: circles: %s", err);
         removed = cache_clear(cs->cache);
         version_mark(cs, cs->scene);
         log_info("tiles: data_version %s -> %s: scene reloaded, %ld cached tiles removed", was, version, removed);
@@ -224,6 +229,8 @@ static int sync_locked(cache_serve_t *cs, long *expired, char *err, size_t errle
     swap_scene(cs, next);
     next = NULL;
     removed = cache_expire(cs->cache, areas.a, areas.n);
+    if (cs->circles_loaded && (mask & (1u << RENDER_SRC_FACILITIES)) && circles_refresh_locked(cs, err, errlen))
+        log_warn("tiles: circles: %s", err);
     version_mark(cs, cs->scene);
     log_debug("tiles: changes up to %lld: %zu areas, %ld cached tiles expired", (long long)last, areas.n, removed);
 end:
@@ -243,24 +250,56 @@ int cache_serve_sync(cache_serve_t *cs, long *expired, char *err, size_t errlen)
     return rc;
 }
 
+static int set_circles_locked(cache_serve_t *cs, size_t n, const unsigned char *const *wkb, const size_t *wkb_len,
+                              const char *const *types, char *err, size_t errlen) {
+    render_scene_t *old = cs->scene, *next = NULL;
+    int rc = render_scene_with_circles(old, n, wkb, wkb_len, types, &next, err, errlen);
+    if (rc) return rc;
+    const render_layer_t *ls[2] = {old->layers[RENDER_SRC_CIRCLES], next->layers[RENDER_SRC_CIRCLES]};
+    cache_area_t areas[3];
+    size_t na = 0;
+    for (int i = 0; i < 2; i++)
+        if (ls[i] && ls[i]->n)
+            areas[na++] = (cache_area_t){ls[i]->minx, ls[i]->miny, ls[i]->maxx, ls[i]->maxy, RENDER_MARGIN_PX, 0,
+                                         TILE_MAX_ZOOM, 1u << RENDER_LAYER_CIRCLES};
+    /* the first computation in this process: circles tiles on disk may come from older data */
+    if (!ls[0] || !ls[0]->n)
+        areas[na++] = (cache_area_t){-GEO_MERC_HALF, -GEO_MERC_HALF, GEO_MERC_HALF, GEO_MERC_HALF, 0, 0, TILE_MAX_ZOOM,
+                                     1u << RENDER_LAYER_CIRCLES};
+    swap_scene(cs, next);
+    cache_expire(cs->cache, areas, na);
+    return 0;
+}
+
 int cache_serve_set_circles(cache_serve_t *cs, size_t n, const unsigned char *const *wkb, const size_t *wkb_len,
                             const char *const *types, char *err, size_t errlen) {
     pthread_mutex_lock(&cs->sync_lock);
-    render_scene_t *old = cs->scene, *next = NULL;
-    int rc = render_scene_with_circles(old, n, wkb, wkb_len, types, &next, err, errlen);
-    if (rc == 0) {
-        const render_layer_t *a = old->layers[RENDER_SRC_CIRCLES], *b = next->layers[RENDER_SRC_CIRCLES];
-        cache_area_t areas[2];
-        size_t na = 0;
-        const render_layer_t *ls[2] = {a, b};
-        for (int i = 0; i < 2; i++)
-            if (ls[i] && ls[i]->n)
-                areas[na++] = (cache_area_t){ls[i]->minx, ls[i]->miny, ls[i]->maxx, ls[i]->maxy, RENDER_MARGIN_PX, 0,
-                                             TILE_MAX_ZOOM, 1u << RENDER_LAYER_CIRCLES};
-        swap_scene(cs, next);
-        cache_expire(cs->cache, areas, na);
-    }
+    int rc = set_circles_locked(cs, n, wkb, wkb_len, types, err, errlen);
     pthread_mutex_unlock(&cs->sync_lock);
+    return rc;
+}
+
+/* The circles layer from the database: straight-line service circles dissolved per circle type of
+ * the database's profile (circles module), typed by circle id. A database without facilities gets
+ * an empty layer. Called at open and when facilities change or data is re-imported. */
+static int circles_refresh_locked(cache_serve_t *cs, char *err, size_t errlen) {
+    GEOSContextHandle_t g = geo_ctx_new();
+    circles_data_t *d = NULL;
+    circles_defs_t *defs = NULL;
+    circles_layer_t layer = {0};
+    int rc = g ? circles_defs_for_store(cs->st, &defs, NULL, 0, err, errlen) : GP_ENOMEM;
+    if (rc == 0) {
+        rc = circles_data_load(g, cs->st, &d, err, errlen);
+        if (rc == GP_ENOTFOUND) rc = 0;   /* nothing to draw: an empty layer */
+        else if (rc == 0) rc = circles_layer_wkb(g, d, defs, CIRCLES_STRAIGHT, &layer, err, errlen);
+    }
+    if (rc == 0)
+        rc = set_circles_locked(cs, layer.n, (const unsigned char *const *)layer.wkb, layer.wkb_len, layer.types, err,
+                                errlen);
+    circles_layer_free(&layer);
+    circles_defs_free(defs);
+    circles_data_free(g, d);
+    geo_ctx_free(g);
     return rc;
 }
 
@@ -275,6 +314,15 @@ int cache_serve_tile(cache_serve_t *cs, render_ctx_t *ctx, int layer, int z, uin
         if (sync_locked(cs, NULL, serr, sizeof serr)) log_warn("tiles: %s", serr);
         cs->next_poll = now + CACHE_SERVE_POLL_MS / 1000.0;
         pthread_mutex_unlock(&cs->sync_lock);
+    }
+    if (layer == RENDER_LAYER_CIRCLES && !__atomic_load_n(&cs->circles_loaded, __ATOMIC_ACQUIRE)) {
+        /* computing circles takes a second or two on a city: only servers that show them pay */
+        pthread_mutex_lock(&cs->sync_lock);
+        int rc = 0;
+        if (!cs->circles_loaded && (rc = circles_refresh_locked(cs, err, errlen)) == 0)
+            __atomic_store_n(&cs->circles_loaded, 1, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&cs->sync_lock);
+        if (rc) return rc;
     }
     cache_key_t key = {layer, z, scale, x, y};
     if (cache_get(cs->cache, &key, out) == 0) {

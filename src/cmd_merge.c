@@ -61,6 +61,7 @@ int cmd_merge(int argc, char **argv) {
                               .contiguous = GEOSGeomTypeId_r(s.g, m.geom) == GEOS_POLYGON, .valid = 1,
                               .in_band = m.households >= band.min && m.households <= band.max};
         snprintf(merged.code, sizeof merged.code, "%s", into_code);
+    plan_part_measure(&s.ctx, &merged, NULL, 0);
         buf_printf(&out, "{\"applied\":%s,\"changeset\":", apply ? "true" : "false");
         if (apply) buf_printf(&out, "%lld", (long long)changeset);
         else buf_puts(&out, "null");

@@ -29,6 +29,7 @@ int cmd_serve(int argc, char **argv) {
         {"cors", 's', &cfg.cors, "Access-Control-Allow-Origin value, e.g. '*' (unset: no CORS)"},
         {"access-log", 's', &cfg.access_log, "access log file, '-' for stderr, 'off' for none"},
         {"tiles-dir", 's', &cfg.tiles_dir, "on-disk tile cache directory"},
+        {"web-dir", 's', &cfg.web_dir, "the web map's files, served at / to browsers and under /{file}"},
         {"gzip-level", 'i', &cfg.gzip_level, "zlib level 1-9 for gzip responses"},
         {0}};
     config_t *file = NULL;

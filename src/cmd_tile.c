@@ -1,5 +1,6 @@
 /* cmd_tile.c — `gridplan tile`: renders one tile of a layer to a PNG file (for looking and scripts). */
 #include "cli.h"
+#include "cache_serve.h"
 #include "render.h"
 #include "tile.h"
 #include "store.h"
@@ -29,31 +30,27 @@ int cmd_tile(int argc, char **argv) {
     int layer = render_layer_id(layer_name);
     if (layer < 0) return cli_fail("unknown layer '%s'", layer_name), 2;
     char err[512];
-    render_style_t style;
-    if (render_style_load(style_path, &style, err, sizeof err)) return cli_fail("%s", err);
-    store_t *st = NULL;
-    render_scene_t *scene = NULL;
+    cache_serve_t *cs = NULL;
     render_ctx_t *ctx = NULL;
-    buf_t png = {0};
-    int status = 1, empty = 0;
-    if (store_open(db, STORE_READONLY, &st, err, sizeof err)) { cli_fail("%s", err); goto end; }
-    if (render_scene_load(st, &style, &scene, err, sizeof err)) { cli_fail("%s", err); goto end; }
+    cache_tile_t *tile = NULL;
+    int status = 1, hit;
+    /* through cache_serve (memory only) so computed layers (service circles) are there too */
+    if (cache_serve_open(db, style_path, NULL, 0, &cs, err, sizeof err)) { cli_fail("%s", err); goto end; }
     if (!(ctx = render_ctx_new())) { cli_fail("out of memory"); goto end; }
-    if (render_tile(ctx, scene, layer, (int)z, (uint32_t)x, (uint32_t)y, scale, &png, &empty, err, sizeof err)) {
+    if (cache_serve_tile(cs, ctx, layer, (int)z, (uint32_t)x, (uint32_t)y, scale, &tile, &hit, err, sizeof err)) {
         cli_fail("%s", err);
         goto end;
     }
     FILE *f = fopen(out_path, "wb");
-    if (!f || fwrite(png.data, 1, png.len, f) != png.len || fclose(f) != 0) {
+    if (!f || fwrite(tile->data, 1, tile->len, f) != tile->len || fclose(f) != 0) {
         cli_fail("%s: cannot write the tile", out_path);
         goto end;
     }
-    printf("%s: %zu bytes%s\n", out_path, png.len, empty ? " (empty tile)" : "");
+    printf("%s: %zu bytes\n", out_path, tile->len);
     status = 0;
 end:
-    buf_free(&png);
+    cache_tile_release(tile);
     render_ctx_free(ctx);
-    render_scene_unref(scene);
-    store_close(st);
+    cache_serve_close(cs);
     return status;
 }

@@ -58,6 +58,7 @@ typedef struct http_config {
     const char *access_log;    /* file path, "-" for stderr, NULL/"" or "off" for none */
     const char *tiles_dir;     /* on-disk tile cache directory (for the tiles module) */
     int gzip_level;            /* zlib level 1..9 for gzip responses */
+    const char *web_dir;       /* the web map's files (http_static.c), default "web" */
 } http_config_t;
 
 /* Fills defaults: 127.0.0.1:8080, 2 threads, 30 s timeout, 512 connections, 64 per IP, 8 MiB body,
@@ -263,6 +264,10 @@ void http_res_blob(http_res_t *res, http_blob_t *b);
 
 /* 64-bit hash used for automatic ETags (and by caches that want a stable content hash). */
 uint64_t http_hash64(const void *data, size_t len);
+
+/* Answers with the file rel (relative to the web directory, e.g. "index.html") as http_static.c
+ * serves GET /{path}: 404 JSON for anything missing, hidden or outside the directory. */
+int http_static_file(http_req_t *req, http_res_t *res, const char *rel);
 
 /* The worker context of the calling pool thread (NULL outside a request). */
 http_worker_t *http_current_worker(void);

@@ -26,11 +26,19 @@ typedef struct hc_feature {
 
 typedef struct hc_list { hc_feature_t *f; int n, cap; } hc_list_t;
 
+/* Network circles take seconds to tens of seconds on a city (a buffer of every reached road), so
+ * they are built only when a request asks for mode=network (or one of their ids), under hc_lock. */
+#define HC_NETWORK_ID_BASE 1000000
+
 typedef struct hc_snapshot {
     atomic_int refs;
     char stamp[96];
     uint64_t generation;
-    hc_list_t circles, coverage;
+    hc_list_t circles, coverage;    /* straight circles; coverage in both modes */
+    hc_list_t circles_network;      /* valid once network_built (set under hc_lock) */
+    int network_built;
+    circles_data_t *d;              /* kept for the network circles */
+    circles_defs_t *defs;
 } hc_snapshot_t;
 
 static pthread_mutex_t hc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -48,6 +56,13 @@ static void hc_unref(hc_snapshot_t *s) {
     if (!s || atomic_fetch_sub(&s->refs, 1) != 1) return;
     hc_list_free(&s->circles);
     hc_list_free(&s->coverage);
+    hc_list_free(&s->circles_network);
+    circles_defs_free(s->defs);
+    /* The dataset's geometries are freed through a context of this thread: GEOS contexts only
+     * carry message handlers, so one made here serves. */
+    GEOSContextHandle_t g = s->d ? geo_ctx_new() : NULL;
+    circles_data_free(g, s->d);
+    geo_ctx_free(g);
     free(s);
 }
 
@@ -67,8 +82,8 @@ static void hc_bbox_walk(const json_t *c, double bbox[4]) {
     json_array_foreach(c, i, v) hc_bbox_walk(v, bbox);
 }
 
-/* Takes a Feature (stolen reference), gives it the next id, and appends it. */
-static int hc_add(hc_list_t *l, json_t *feature) {
+/* Takes a Feature (stolen reference), gives it the next id (after base), and appends it. */
+static int hc_add(hc_list_t *l, json_t *feature, int64_t base) {
     if (l->n == l->cap) {
         int nc = l->cap ? l->cap * 2 : 64;
         hc_feature_t *nf = realloc(l->f, (size_t)nc * sizeof *nf);
@@ -77,7 +92,7 @@ static int hc_add(hc_list_t *l, json_t *feature) {
         l->cap = nc;
     }
     hc_feature_t *f = &l->f[l->n];
-    json_object_set_new(feature, "id", json_integer(l->n + 1));
+    json_object_set_new(feature, "id", json_integer(base + l->n + 1));
     f->bbox[0] = f->bbox[1] = 1e300;
     f->bbox[2] = f->bbox[3] = -1e300;
     hc_bbox_walk(json_object_get(json_object_get(feature, "geometry"), "coordinates"), f->bbox);
@@ -100,7 +115,7 @@ static int hc_add_circles(http_worker_t *w, circles_data_t *d, const circles_def
     size_t i;
     json_t *f;
     json_array_foreach(json_object_get(fc, "features"), i, f) {
-        if ((rc = hc_add(l, json_incref(f)))) break;
+        if ((rc = hc_add(l, json_incref(f), mode == CIRCLES_NETWORK ? HC_NETWORK_ID_BASE : 0))) break;
     }
     json_decref(fc);
     return rc;
@@ -143,7 +158,7 @@ static int hc_add_coverage(http_worker_t *w, circles_data_t *d, const circles_de
         json_object_set_new(props, "life_circle_complete", row->life_circle < 0 ? json_null() : json_boolean(row->life_circle));
         json_object_set_new(props, "missing", json_string(missing));
         json_t *feature = json_pack("{s:s,s:o?,s:o}", "type", "Feature", "geometry", geom, "properties", props);
-        rc = feature ? hc_add(l, feature) : GP_ENOMEM;
+        rc = feature ? hc_add(l, feature, 0) : GP_ENOMEM;
     }
     buf_free(&g);
     coverage_free(cov);
@@ -163,19 +178,30 @@ static int hc_build(http_worker_t *w, const char *stamp, uint64_t generation, hc
     int rc = circles_defs_for_store(w->store, &defs, NULL, 0, err, errlen);
     if (!rc) rc = circles_data_load(w->geos, w->store, &d, err, errlen);
     if (rc == GP_ENOTFOUND) rc = GP_OK;   /* an empty database: empty collections */
+    if (d && !rc) rc = hc_add_circles(w, d, defs, CIRCLES_STRAIGHT, &s->circles, err, errlen);
     for (int mode = 0; d && !rc && mode < 2; mode++) {
         if (mode == CIRCLES_NETWORK && d->n_roads == 0) break;
-        rc = hc_add_circles(w, d, defs, (circles_mode_t)mode, &s->circles, err, errlen);
-        if (!rc) rc = hc_add_coverage(w, d, defs, (circles_mode_t)mode, &s->coverage, err, errlen);
+        rc = hc_add_coverage(w, d, defs, (circles_mode_t)mode, &s->coverage, err, errlen);
     }
     if (!rc)
         log_info("circles: %d circle and %d coverage features for data %s in %.2f s", s->circles.n, s->coverage.n, stamp,
                  log_now() - t0);
-    circles_data_free(w->geos, d);
-    circles_defs_free(defs);
+    s->d = d;
+    s->defs = defs;
     if (rc) hc_unref(s);
     else *out = s;
     return rc;
+}
+
+/* Builds the snapshot's network circles once (no-op without roads). Call with hc_lock held. */
+static int hc_build_network(http_worker_t *w, hc_snapshot_t *s, char *err, size_t errlen) {
+    if (s->network_built) return GP_OK;
+    double t0 = log_now();
+    int rc = s->d && s->d->n_roads > 0 ? hc_add_circles(w, s->d, s->defs, CIRCLES_NETWORK, &s->circles_network, err, errlen) : GP_OK;
+    if (rc) return rc;
+    s->network_built = 1;
+    log_info("circles: %d network circle features for data %s in %.2f s", s->circles_network.n, s->stamp, log_now() - t0);
+    return GP_OK;
 }
 
 /* The current snapshot with a reference (hc_unref), rebuilt when the data moved on. */
@@ -236,6 +262,7 @@ static int hc_items(const hc_list_t *l, const char *collection, const http_items
 }
 
 static int hc_item(const hc_list_t *l, int64_t fid, buf_t *out) {
+    if (fid > HC_NETWORK_ID_BASE) fid -= HC_NETWORK_ID_BASE;
     if (fid < 1 || fid > l->n) return GP_ENOTFOUND;
     return buf_puts(out, l->f[fid - 1].json);
 }
@@ -247,6 +274,16 @@ static int hc_serve(http_worker_t *w, int which, const http_items_query_t *q, in
     int rc = hc_get(w, &s, err, errlen);
     if (rc) return rc;
     const hc_list_t *l = which ? &s->coverage : &s->circles;
+    int network = 0;
+    for (int k = 0; q && k < q->nfilters; k++)
+        network |= !strcmp(q->filter_names[k], "mode") && !strcmp(q->filter_values[k], "network");
+    if (!which && (network || (!q && fid > HC_NETWORK_ID_BASE))) {
+        pthread_mutex_lock(&hc_lock);
+        rc = hc_build_network(w, s, err, errlen);
+        pthread_mutex_unlock(&hc_lock);
+        if (rc) { hc_unref(s); return rc; }
+        l = &s->circles_network;
+    }
     rc = q ? hc_items(l, which ? "coverage" : "circles", q, out, matched, returned, err, errlen) : hc_item(l, fid, out);
     hc_unref(s);
     return rc;
@@ -277,8 +314,8 @@ static void hc_shutdown(void) {
 static const http_collection_t hc_collections[] = {
     {"circles", "Service circles",
      "Service circles dissolved per circle type (15-minute life circle, 10-minute daily/health/culture/fitness, "
-     "5-minute, micro fire station), straight-line and, when roads are loaded, along the road network; property "
-     "mode says which. Computed in the data's UTM zone.",
+     "5-minute, micro fire station), straight-line; with ?mode=network, along the road network (computed on "
+     "first request; ids from 1000001). Computed in the data's UTM zone.",
      "MultiPolygon", hc_circles_items, hc_circles_item},
     {"coverage", "Service circle coverage per community",
      "Per community and mode: households, population and special groups, those inside each circle "

@@ -10,6 +10,8 @@
 #include "http.h"
 #include "err.h"
 #include "log.h"
+#include "plan.h"
+#include "rules.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +27,19 @@ typedef struct ogc_table {
     const char *id;
     const char *title;
     const char *description;
+    const char *source;            /* the stored table read (NULL: the table named id) */
+    /* Appends computed properties (",\"k\":v...") after the stored ones; NULL for none. */
+    void (*extra)(const struct ogc_table *tb, sqlite3_stmt *s, buf_t *b);
     int ncols;
     char cols[OGC_MAX_COLS][32];   /* property columns (fid and geom excluded) */
     int col_is_int[OGC_MAX_COLS];
     char keys[OGC_MAX_COLS][40];   /* "\"name\":" ready to append */
     size_t keylen[OGC_MAX_COLS];
 } ogc_table_t;
+
+struct ogc_table;
+static void ogc_police_props(const struct ogc_table *tb, sqlite3_stmt *s, buf_t *b);
+static rules_t *ogc_police_rules;   /* loaded in ogc_init, read-only afterwards; NULL: no police collection */
 
 static ogc_table_t ogc_tables[] = {
     {.id = "communities", .title = "Communities (社区)", .description = "Community polygons with households and population"},
@@ -39,8 +48,13 @@ static ogc_table_t ogc_tables[] = {
     {.id = "facilities", .title = "Facilities", .description = "Service facilities by type"},
     {.id = "streets", .title = "Streets (街道)", .description = "Sub-district polygons"},
     {.id = "roads", .title = "Roads", .description = "Road centre lines"},
+    /* Computed by the planning module's rule (plan_police) from each community's current numbers,
+     * so it follows every edit and applied plan; listed only when the profile loads. */
+    {.id = "police", .title = "Police allocation (民警/辅警)", .source = "communities", .extra = ogc_police_props,
+     .description = "Communities with the 民警 (minjing), 辅警 (fujing) and community workers the rule profile gives them"},
 };
 #define OGC_NTABLES (int)(sizeof ogc_tables / sizeof ogc_tables[0])
+#define OGC_SRC(tb) ((tb)->source ? (tb)->source : (tb)->id)
 
 typedef struct ogc_stmt { char *sql; sqlite3_stmt *stmt; } ogc_stmt_t;
 typedef struct ogc_worker {
@@ -52,16 +66,24 @@ typedef struct ogc_worker {
 
 static ogc_table_t *ogc_table_find(const char *id) {
     for (int i = 0; i < OGC_NTABLES; i++)
-        if (!strcmp(ogc_tables[i].id, id)) return &ogc_tables[i];
+        if (!strcmp(ogc_tables[i].id, id) && (ogc_tables[i].extra != ogc_police_props || ogc_police_rules))
+            return &ogc_tables[i];
     return NULL;
 }
 
 static int ogc_init(const http_config_t *cfg, store_t *st, char *err, size_t errlen) {
     (void)cfg;
+    /* The police rule comes from the database's profile (meta.profile), else the default one. */
+    char profile[256] = "", rerr[512];
+    int have = store_meta_get(st, "profile", profile, sizeof profile) == 0 && *profile;
+    rules_free(ogc_police_rules);
+    ogc_police_rules = NULL;
+    if (rules_load(have ? profile : NULL, &ogc_police_rules, rerr, sizeof rerr))
+        log_warn("ogc: no police collection: %s", rerr);
     for (int t = 0; t < OGC_NTABLES; t++) {
         ogc_table_t *tb = &ogc_tables[t];
         char sql[96];
-        snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", tb->id);
+        snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", OGC_SRC(tb));
         sqlite3_stmt *s;
         if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
             return err_set(err, errlen, GP_EDB, "%s: %s", st->path, sqlite3_errmsg(st->db));
@@ -77,7 +99,7 @@ static int ogc_init(const http_config_t *cfg, store_t *st, char *err, size_t err
             tb->ncols++;
         }
         sqlite3_finalize(s);
-        if (tb->ncols == 0) return err_set(err, errlen, GP_EDB, "%s: table %s is missing", st->path, tb->id);
+        if (tb->ncols == 0) return err_set(err, errlen, GP_EDB, "%s: table %s is missing", st->path, OGC_SRC(tb));
     }
     return GP_OK;
 }
@@ -477,6 +499,7 @@ static int ogc_write_feature(http_worker_t *w, const ogc_table_t *tb, sqlite3_st
         default: ogc_str(b, (const char *)sqlite3_column_text(s, c + 1));
         }
     }
+    if (tb->extra) tb->extra(tb, s, b);
     OGC_LIT(b, "}}");
     return GP_OK;
 }
@@ -486,7 +509,7 @@ static int ogc_write_feature(http_worker_t *w, const ogc_table_t *tb, sqlite3_st
 static void ogc_select_list(const ogc_table_t *tb, buf_t *sql) {
     buf_puts(sql, "SELECT fid");
     for (int c = 0; c < tb->ncols; c++) buf_printf(sql, ",\"%s\"", tb->cols[c]);
-    buf_printf(sql, ",geom FROM %s", tb->id);
+    buf_printf(sql, ",geom FROM %s", OGC_SRC(tb));
 }
 
 /* WHERE clause for the R*Tree candidates and the filters; parameters: ?2..?5 the bbox, ?6.. one
@@ -495,7 +518,7 @@ static void ogc_where(const ogc_table_t *tb, const http_items_query_t *q, buf_t 
     const char *glue = " WHERE ";
     if (q->has_bbox) {
         buf_printf(sql, "%sfid IN (SELECT pkid FROM idx_%s_geom WHERE xmin <= ?4 AND xmax >= ?2 AND ymin <= ?5 AND ymax >= ?3)",
-                   glue, tb->id);
+                   glue, OGC_SRC(tb));
         glue = " AND ";
     }
     for (int i = 0; i < q->nfilters; i++) {
@@ -563,7 +586,7 @@ static int ogc_table_items(http_worker_t *w, const ogc_table_t *tb, const http_i
         goto end;
     }
     buf_puts(&sql, "SELECT count(*) FROM ");
-    buf_puts(&sql, tb->id);
+    buf_puts(&sql, OGC_SRC(tb));
     ogc_where(tb, q, &sql);
     s = ogc_prepare(w, sql.data);
     if (!s) { rc = err_set(err, errlen, GP_EDB, "cannot query %s", tb->id); goto end; }
@@ -615,11 +638,15 @@ static void ogc_link(buf_t *b, const char *href_base, const char *href_path, con
 }
 
 static int ogc_landing(http_req_t *req, http_res_t *res) {
+    /* A browser (asking for HTML, without f=) gets the web map; clients asking for JSON get this. */
+    const char *accept = http_header(req, "Accept");
+    if (!http_query(req, "f") && accept && strstr(accept, "text/html")) return http_static_file(req, res, "index.html");
     if (ogc_check_f(req, res)) return 0;
     buf_t *b = &res->body;
     buf_puts(b, "{\"title\":\"gridplan\",\"description\":\"Community grid planning data: communities, grids, buildings, "
                 "facilities, streets, roads and computed collections\",\"links\":[");
     ogc_link(b, req->base_url, "/", "self", "application/json", "this document", 0);
+    ogc_link(b, req->base_url, "/openapi", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "API definition", 1);
     ogc_link(b, req->base_url, "/conformance", "conformance", "application/json", "conformance classes", 1);
     ogc_link(b, req->base_url, "/collections", "data", "application/json", "collections", 1);
     buf_puts(b, "]}\n");
@@ -630,6 +657,31 @@ static int ogc_conformance(http_req_t *req, http_res_t *res) {
     if (ogc_check_f(req, res)) return 0;
     buf_puts(&res->body, "{\"conformsTo\":[\"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core\","
                          "\"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson\"]}\n");
+    return 0;
+}
+
+/* The API definition the landing page links as service-desc (OGC API - Features Core asks for one):
+ * the OGC paths with their parameters; the planning API is described in the README. */
+static int ogc_openapi(http_req_t *req, http_res_t *res) {
+    (void)req;
+    buf_puts(&res->body,
+        "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"gridplan\",\"version\":\"1\",\"description\":\"OGC API - Features "
+        "(Core, GeoJSON) over the gridplan database\"},\"paths\":{"
+        "\"/\":{\"get\":{\"summary\":\"landing page\",\"responses\":{\"200\":{\"description\":\"links\"}}}},"
+        "\"/conformance\":{\"get\":{\"summary\":\"conformance classes\",\"responses\":{\"200\":{\"description\":\"conformsTo\"}}}},"
+        "\"/collections\":{\"get\":{\"summary\":\"collections\",\"responses\":{\"200\":{\"description\":\"collections\"}}}},"
+        "\"/collections/{collectionId}\":{\"get\":{\"summary\":\"one collection\",\"parameters\":[{\"$ref\":\"#/components/parameters/collectionId\"}],"
+        "\"responses\":{\"200\":{\"description\":\"collection\"},\"404\":{\"description\":\"unknown collection\"}}}},"
+        "\"/collections/{collectionId}/items\":{\"get\":{\"summary\":\"features\",\"parameters\":[{\"$ref\":\"#/components/parameters/collectionId\"},"
+        "{\"name\":\"bbox\",\"in\":\"query\",\"style\":\"form\",\"explode\":false,\"schema\":{\"type\":\"array\",\"minItems\":4,\"maxItems\":4,\"items\":{\"type\":\"number\"}}},"
+        "{\"name\":\"limit\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":10000,\"default\":10}},"
+        "{\"name\":\"offset\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}}],"
+        "\"responses\":{\"200\":{\"description\":\"GeoJSON FeatureCollection\",\"content\":{\"application/geo+json\":{}}},\"400\":{\"description\":\"bad parameter\"}}}},"
+        "\"/collections/{collectionId}/items/{featureId}\":{\"get\":{\"summary\":\"one feature\",\"parameters\":[{\"$ref\":\"#/components/parameters/collectionId\"},"
+        "{\"name\":\"featureId\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"integer\"}}],"
+        "\"responses\":{\"200\":{\"description\":\"GeoJSON Feature\",\"content\":{\"application/geo+json\":{}}},\"404\":{\"description\":\"unknown feature\"}}}}},"
+        "\"components\":{\"parameters\":{\"collectionId\":{\"name\":\"collectionId\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}}}}\n");
+    res->content_type = "application/vnd.oai.openapi+json;version=3.0";
     return 0;
 }
 
@@ -674,8 +726,9 @@ static int ogc_collections(http_req_t *req, http_res_t *res) {
     ogc_link(b, req->base_url, "/collections", "self", "application/json", NULL, 0);
     buf_puts(b, "],\"collections\":[");
     for (int i = 0; i < OGC_NTABLES; i++) {
+        if (ogc_tables[i].extra == ogc_police_props && !ogc_police_rules) continue;
         if (i) buf_append(b, ",", 1);
-        ogc_collection_json(req, ogc_tables[i].id, ogc_tables[i].title, ogc_tables[i].description, ogc_tables[i].id, b);
+        ogc_collection_json(req, ogc_tables[i].id, ogc_tables[i].title, ogc_tables[i].description, OGC_SRC(&ogc_tables[i]), b);
     }
     for (const http_collection_t *const *c = http_collections(); *c; c++) {
         buf_append(b, ",", 1);
@@ -691,7 +744,7 @@ static int ogc_collection(http_req_t *req, http_res_t *res) {
     const ogc_table_t *tb = ogc_table_find(id);
     const http_collection_t *cc = tb ? NULL : http_collection_find(id);
     if (!tb && !cc) return http_error(res, 404, "not found", "no collection '%.100s'", id);
-    if (tb) ogc_collection_json(req, tb->id, tb->title, tb->description, tb->id, &res->body);
+    if (tb) ogc_collection_json(req, tb->id, tb->title, tb->description, OGC_SRC(tb), &res->body);
     else ogc_collection_json(req, cc->id, cc->title, cc->description, NULL, &res->body);
     buf_append(&res->body, "\n", 1);
     return 0;
@@ -844,9 +897,37 @@ static int ogc_item(http_req_t *req, http_res_t *res) {
     return 0;
 }
 
+/* ,"minjing":N,"fujing":N,"workers":N,"rounding":"ceil","profile":"..." from the row's
+ * households and population under the loaded profile. */
+static void ogc_police_props(const ogc_table_t *tb, sqlite3_stmt *s, buf_t *b) {
+    long households = 0, population = 0;
+    for (int c = 0; c < tb->ncols; c++) {
+        if (!strcmp(tb->cols[c], "households")) households = (long)sqlite3_column_int64(s, c + 1);
+        else if (!strcmp(tb->cols[c], "population")) population = (long)sqlite3_column_int64(s, c + 1);
+    }
+    plan_police_t p;
+    plan_police(ogc_police_rules, households, population, &p);
+    OGC_LIT(b, ",\"minjing\":");
+    ogc_int(b, p.minjing);
+    OGC_LIT(b, ",\"fujing\":");
+    ogc_int(b, p.fujing);
+    OGC_LIT(b, ",\"workers\":");
+    ogc_int(b, p.workers);
+    OGC_LIT(b, ",\"rounding\":");
+    ogc_str(b, p.rounding ? p.rounding : "");
+    OGC_LIT(b, ",\"profile\":");
+    ogc_str(b, rules_name(ogc_police_rules));
+}
+
+static void ogc_shutdown(void) {
+    rules_free(ogc_police_rules);
+    ogc_police_rules = NULL;
+}
+
 static const http_route_t ogc_routes[] = {
     {"GET", "/", ogc_landing, AUTH_NONE},
     {"GET", "/conformance", ogc_conformance, AUTH_NONE},
+    {"GET", "/openapi", ogc_openapi, AUTH_NONE},
     {"GET", "/collections", ogc_collections, AUTH_NONE},
     {"GET", "/collections/{id}", ogc_collection, AUTH_NONE},
     {"GET", "/collections/{id}/items", ogc_items, AUTH_NONE},
@@ -859,4 +940,5 @@ const http_module_t http_ogc_module = {
     .init = ogc_init,
     .worker_init = ogc_worker_init,
     .worker_free = ogc_worker_free,
+    .shutdown = ogc_shutdown,
 };

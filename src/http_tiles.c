@@ -25,9 +25,10 @@ static size_t tiles_memory_bytes(void) {
 }
 
 static int tiles_init(const http_config_t *cfg, store_t *st, char *err, size_t errlen) {
+    int rc = cache_serve_open(cfg->db, render_style_default_path(), cfg->tiles_dir && *cfg->tiles_dir ? cfg->tiles_dir : NULL,
+                              tiles_memory_bytes(), &tiles_cs, err, errlen);
     (void)st;
-    return cache_serve_open(cfg->db, render_style_default_path(), cfg->tiles_dir && *cfg->tiles_dir ? cfg->tiles_dir : NULL,
-                            tiles_memory_bytes(), &tiles_cs, err, errlen);
+    return rc;
 }
 
 static int tiles_worker_init(http_worker_t *w, char *err, size_t errlen) {
@@ -46,10 +47,11 @@ static void tiles_shutdown(void) {
 }
 
 static void tiles_data_changed(http_worker_t *w, const http_change_t *change) {
-    (void)w;
-    (void)change;   /* the change log holds the exact before/after geometry: sync reads it */
+    /* The change log holds the exact before/after geometry: sync reads it. */
     char err[256];
     long expired = 0;
+    (void)w;
+    (void)change;
     if (cache_serve_sync(tiles_cs, &expired, err, sizeof err)) log_warn("tiles: %s", err);
 }
 

@@ -12,6 +12,8 @@
 #include <assert.h>
 #include <math.h>
 #include <metis.h>
+#include <pthread.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,9 +68,13 @@ static int part_connected(const plan_units_t *u, const int *part, int p, int ski
     return seen == total;
 }
 
+/* METIS 5.1 keeps its random generator in process-global state (GKlib), so two threads partitioning
+ * at once draw from each other's sequence and results stop being reproducible: calls are serialised. */
+static pthread_mutex_t metis_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* METIS on the units with comp[i] == c, writing parts offset..offset+k-1. */
-static int metis_component(const plan_units_t *u, const int *comp, int c, int k, int offset, int *part, char *err,
-                           size_t errlen) {
+static int metis_component(const plan_units_t *u, const int *comp, int c, int k, int offset, int seed, int *part,
+                           char *err, size_t errlen) {
     size_t n = u->n;
     int *local = malloc(n * sizeof *local), *global = malloc(n * sizeof *global);
     idx_t *xadj = malloc((n + 1) * sizeof *xadj), *adj = malloc(((size_t)u->xadj[n] + 1) * sizeof *adj);
@@ -104,8 +110,10 @@ static int metis_component(const plan_units_t *u, const int *comp, int c, int k,
         options[METIS_OPTION_CONTIG] = 1;
         options[METIS_OPTION_NUMBERING] = 0;
         options[METIS_OPTION_UFACTOR] = 10;
-        options[METIS_OPTION_SEED] = 1 + attempt;
+        options[METIS_OPTION_SEED] = seed + 7 * attempt;
+        pthread_mutex_lock(&metis_lock);
         int mrc = METIS_PartGraphKway(&nv, &ncon, xadj, adj, vw, NULL, adjw, &nparts, NULL, NULL, options, &objval, where);
+        pthread_mutex_unlock(&metis_lock);
         if (mrc != METIS_OK) { rc = err_set(err, errlen, GP_EGEOM, "METIS failed (code %d) on %d units, %d parts", mrc, (int)nv, k); goto end; }
         /* METIS may leave a part empty on tiny or very uneven graphs; try other seeds first. */
         int *count = calloc((size_t)k, sizeof *count), empty = 0;
@@ -140,6 +148,34 @@ static int metis_component(const plan_units_t *u, const int *comp, int c, int k,
 end:
     free(local); free(global); free(xadj); free(adj); free(adjw); free(vw); free(where);
     return rc;
+}
+
+/* When moving unit `skip` out of part p would cut p, but what is cut off holds no households (faces a
+ * concave boundary separated from their building, reachable only through `skip`), those faces can go
+ * along with it: they stay connected through `skip` in the new part. Moves them to part `to` and
+ * returns 1, or returns 0 (nothing changed) when a cut-off piece holds households. */
+static int carry_orphans(const plan_units_t *u, int *part, int p, int skip, int to, int *mark, int *stack, int stamp) {
+    int start = -1;
+    for (size_t i = 0; i < u->n && start < 0; i++)
+        if (part[i] == p && (int)i != skip && u->households[i] > 0) start = (int)i;
+    if (start < 0) return 0;
+    int top = 0;
+    stack[top++] = start;
+    mark[start] = stamp;
+    while (top) {
+        int v = stack[--top];
+        for (int e = u->xadj[v]; e < u->xadj[v + 1]; e++) {
+            int w = u->adjncy[e];
+            if (w == skip || part[w] != p || mark[w] == stamp) continue;
+            mark[w] = stamp;
+            stack[top++] = w;
+        }
+    }
+    for (size_t i = 0; i < u->n; i++)
+        if (part[i] == p && (int)i != skip && mark[i] != stamp && u->households[i] > 0) return 0;
+    for (size_t i = 0; i < u->n; i++)
+        if (part[i] == p && (int)i != skip && mark[i] != stamp) part[i] = to;
+    return 1;
 }
 
 static long band_excess(const rules_band_t *b, long h) { return h > b->max ? h - b->max : h < b->min ? b->min - h : 0; }
@@ -187,7 +223,9 @@ static void repair(const plan_units_t *u, int k, const rules_band_t *band, int *
         int moved = 0;
         for (size_t m = 0; m < nm && !moved; m++) {
             int i = moves[m].unit, from = part[i];
-            if (!part_connected(u, part, from, i, mark, stack, ++stamp)) continue;
+            if (!part_connected(u, part, from, i, mark, stack, ++stamp) &&
+                !carry_orphans(u, part, from, i, moves[m].to, mark, stack, ++stamp))
+                continue;
             part[i] = moves[m].to;
             hh[from] -= u->households[i];
             hh[moves[m].to] += u->households[i];
@@ -199,7 +237,8 @@ end:
     free(hh); free(mark); free(stack); free(tolen); free(moves);
 }
 
-int plan_partition(const plan_units_t *u, int k, const rules_band_t *band, int *part, char *err, size_t errlen) {
+static int partition_once(const plan_units_t *u, int k, const rules_band_t *band, int seed, int *part, char *err,
+                          size_t errlen) {
     if (k < 1) return err_set(err, errlen, GP_EINVAL, "parts must be at least 1 (got %d)", k);
     if ((size_t)k > u->n) return err_set(err, errlen, GP_EINFEASIBLE, "%d parts asked of only %zu units", k, u->n);
     int *comp = malloc(u->n * sizeof *comp);
@@ -246,7 +285,7 @@ int plan_partition(const plan_units_t *u, int k, const rules_band_t *band, int *
     }
     assert(next == k);
     for (int c = 0; c < nc && !rc; c++)
-        if (share[c] > 0) rc = metis_component(u, comp, c, share[c], offset[c], part, err, errlen);
+        if (share[c] > 0) rc = metis_component(u, comp, c, share[c], offset[c], seed, part, err, errlen);
     if (rc) goto end;
     /* Components without a part: each unit takes the part of the nearest unit that has one. */
     for (size_t i = 0; i < u->n; i++) {
@@ -264,4 +303,34 @@ int plan_partition(const plan_units_t *u, int k, const rules_band_t *band, int *
 end:
     free(comp); free(chh); free(share); free(offset); free(csize);
     return rc;
+}
+
+/* Total households outside the band over the parts of an assignment. */
+static long total_excess(const plan_units_t *u, int k, const rules_band_t *band, const int *part) {
+    long *hh = calloc((size_t)k, sizeof *hh), sum = 0;
+    if (!hh) return LONG_MAX;
+    for (size_t i = 0; i < u->n; i++) hh[part[i]] += u->households[i];
+    for (int p = 0; p < k; p++) sum += band_excess(band, hh[p]);
+    free(hh);
+    return sum;
+}
+
+/* A single local search sometimes stalls with a part just outside the band (a move that would fix
+ * it breaks a neighbour); another METIS seed starts from a different layout. Up to four more seeds
+ * are tried while parts stay outside the band, and the best assignment is kept. */
+int plan_partition(const plan_units_t *u, int k, const rules_band_t *band, int *part, char *err, size_t errlen) {
+    int rc = partition_once(u, k, band, 1, part, err, errlen);
+    if (rc || k == 1) return rc;
+    long best = total_excess(u, k, band, part);
+    int *trial = best > 0 ? malloc(u->n * sizeof *trial) : NULL;
+    for (int seed = 2; seed <= 5 && best > 0 && trial; seed++) {
+        if (partition_once(u, k, band, seed, trial, NULL, 0)) continue;
+        long excess = total_excess(u, k, band, trial);
+        if (excess < best) {
+            best = excess;
+            memcpy(part, trial, u->n * sizeof *part);
+        }
+    }
+    free(trial);
+    return 0;
 }

@@ -42,6 +42,19 @@ GEOSGeometry *plan_metric(plan_ctx_t *ctx, const GEOSGeometry *lonlat, char *err
     return srs_transform(ctx->g, ctx->metric, lonlat, err, errlen);
 }
 
+int plan_part_measure(plan_ctx_t *ctx, plan_part_t *pt, char *err, size_t errlen) {
+    GEOSContextHandle_t g = ctx->g;
+    GEOSGeometry *m = plan_metric(ctx, pt->geom, err, errlen);
+    if (!m) return GP_EGEOM;
+    GEOSArea_r(g, m, &pt->area_m2);
+    GEOSLength_r(g, m, &pt->perimeter_m);
+    GEOSGeom_destroy_r(g, m);
+    pt->polsby_popper = pt->perimeter_m > 0 ? 4 * M_PI * pt->area_m2 / (pt->perimeter_m * pt->perimeter_m) : 0;
+    pt->contiguous = GEOSGeomTypeId_r(g, pt->geom) == GEOS_POLYGON;
+    pt->valid = GEOSisValid_r(g, pt->geom) == 1;
+    return 0;
+}
+
 int plan_quality_measure(plan_ctx_t *ctx, const GEOSGeometry *area, const rules_band_t *band, plan_split_t *s,
                          char *err, size_t errlen) {
     GEOSContextHandle_t g = ctx->g;
@@ -61,18 +74,11 @@ int plan_quality_measure(plan_ctx_t *ctx, const GEOSGeometry *area, const rules_
     double sum_area_deg = 0;
     for (int p = 0; p < s->k; p++) {
         plan_part_t *pt = &s->parts[p];
-        GEOSGeometry *m = plan_metric(ctx, pt->geom, err, errlen);
-        if (!m) {
+        if (plan_part_measure(ctx, pt, err, errlen)) {
             for (int j = 0; j < p; j++) GEOSGeom_destroy_r(g, clones[j]);
             free(clones);
             return GP_EGEOM;
         }
-        GEOSArea_r(g, m, &pt->area_m2);
-        GEOSLength_r(g, m, &pt->perimeter_m);
-        GEOSGeom_destroy_r(g, m);
-        pt->polsby_popper = pt->perimeter_m > 0 ? 4 * M_PI * pt->area_m2 / (pt->perimeter_m * pt->perimeter_m) : 0;
-        pt->contiguous = GEOSGeomTypeId_r(g, pt->geom) == GEOS_POLYGON;
-        pt->valid = GEOSisValid_r(g, pt->geom) == 1;
         pt->in_band = pt->households >= band->min && pt->households <= band->max;
         double a;
         GEOSArea_r(g, pt->geom, &a);

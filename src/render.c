@@ -104,11 +104,11 @@ static void path_feature(cairo_t *cr, const tile_view_t *v, const render_layer_t
 typedef const render_rgba_t *(*fill_fn)(const render_style_t *s, const render_feature_t *f);
 
 static const render_rgba_t *fill_by_class(const render_style_t *s, const render_feature_t *f) {
-    return &s->class_fill[render_style_class(s, f->households)];
+    return &s->class_fill[f->load_class];
 }
 
 static const render_rgba_t *fill_by_police(const render_style_t *s, const render_feature_t *f) {
-    int i = render_style_aux_officers(s, f->households) - s->police_first;
+    int i = f->aux_officers - s->police_first;
     if (i < 0) i = 0;
     if (i >= s->police_ncolours) i = s->police_ncolours - 1;
     return &s->police_colours[i];

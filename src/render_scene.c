@@ -11,6 +11,8 @@
 #include "err.h"
 #include "geo.h"
 #include "log.h"
+#include "plan.h"
+#include "rules.h"
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
@@ -330,6 +332,61 @@ static void feature_anchor(GEOSContextHandle_t g, render_feature_t *f, const uns
     if (ll) GEOSGeom_destroy_r(g, ll);
 }
 
+/* ---- classes from the rule profile ---- */
+
+struct render_rules {
+    int refs;                       /* scenes sharing it (atomic) */
+    rules_t *rules;                 /* the database's profile: the household band */
+    rules_t *police;                /* the style's police_profile, or NULL: rules */
+    rules_band_t band;
+};
+
+static struct render_rules *scene_rules_load(store_t *st, const render_style_t *style) {
+    char profile[256] = "", err[512];
+    rules_t *r = NULL, *police = NULL;
+    int have = store_meta_get(st, "profile", profile, sizeof profile) == 0 && *profile;
+    if (rules_load(have ? profile : NULL, &r, err, sizeof err) != 0 ||
+        (style->police_profile[0] && rules_load(style->police_profile, &police, err, sizeof err) != 0)) {
+        log_warn("tiles: %s; community classes and 辅警 use the style file's numbers", err);
+        rules_free(r);
+        return NULL;
+    }
+    struct render_rules *rr = calloc(1, sizeof *rr);
+    if (!rr) { rules_free(r); rules_free(police); return NULL; }
+    rr->refs = 1;
+    rr->rules = r;
+    rr->police = police;
+    rules_community_band(r, &rr->band);
+    return rr;
+}
+
+static struct render_rules *scene_rules_ref(struct render_rules *rr) {
+    if (rr) __atomic_add_fetch(&rr->refs, 1, __ATOMIC_SEQ_CST);
+    return rr;
+}
+
+static void scene_rules_unref(struct render_rules *rr) {
+    if (!rr || __atomic_sub_fetch(&rr->refs, 1, __ATOMIC_SEQ_CST) > 0) return;
+    rules_free(rr->rules);
+    rules_free(rr->police);
+    free(rr);
+}
+
+static void feature_classify(const render_scene_t *scene, render_feature_t *f, long population) {
+    if (!scene->rules) {
+        f->load_class = render_style_class(&scene->style, f->households);
+        f->aux_officers = render_style_aux_officers(&scene->style, f->households);
+        return;
+    }
+    const char *action;
+    const char *status = plan_status(&scene->rules->band, f->households, &action);
+    f->load_class = !strcmp(status, "under") ? RENDER_CLASS_UNDER : !strcmp(status, "within") ? RENDER_CLASS_WITHIN
+                  : !strcmp(status, "over") ? RENDER_CLASS_OVER : RENDER_CLASS_SPLIT;
+    plan_police_t police;
+    plan_police(scene->rules->police ? scene->rules->police : scene->rules->rules, f->households, population, &police);
+    f->aux_officers = (int)police.fujing;
+}
+
 /* ---- loading ---- */
 
 static void layer_free(render_layer_t *l) {
@@ -385,7 +442,8 @@ static void lb_abort(layer_builder_t *b) {
 }
 
 static const char *const src_sql[RENDER_NSRC] = {
-    "SELECT fid, households, name, code, '', AsBinary(geom) FROM communities WHERE geom IS NOT NULL ORDER BY fid",
+    "SELECT fid, households, name, code, '', AsBinary(geom), population FROM communities WHERE geom IS NOT NULL "
+    "ORDER BY fid",
     "SELECT fid, households, '', code, '', AsBinary(geom) FROM grids WHERE geom IS NOT NULL ORDER BY fid",
     "SELECT fid, households, '', '', '', AsBinary(geom) FROM buildings WHERE geom IS NOT NULL ORDER BY fid",
     "SELECT fid, 0, name, '', type, AsBinary(geom) FROM facilities WHERE geom IS NOT NULL ORDER BY fid",
@@ -423,6 +481,8 @@ static int layer_load(store_t *st, const render_scene_t *scene, int src, render_
                         (const char *)sqlite3_column_text(stmt, 4));
         if (rc) { err_set(err, errlen, rc, "out of memory loading %s", src_table[src]); goto end; }
         if (anchors && b.layer->n > before) feature_anchor(g, &b.layer->features[before], wkb, len);
+        if (src == RENDER_SRC_COMMUNITIES && b.layer->n > before)
+            feature_classify(scene, &b.layer->features[before], (long)sqlite3_column_int64(stmt, 6));
     }
     if (s != SQLITE_DONE) {
         rc = err_set(err, errlen, GP_EDB, "%s: reading %s: %s", st->path, src_table[src], sqlite3_errmsg(st->db));
@@ -468,6 +528,7 @@ int render_scene_load(store_t *st, const render_style_t *style, render_scene_t *
     if (rc) return rc;
     render_scene_t *s = scene_new(style, font);
     if (!s) { render_label_font_close(font); return err_set(err, errlen, GP_ENOMEM, "out of memory"); }
+    s->rules = scene_rules_load(st, style);
     scene_read_versions(st, s);
     for (int i = 0; i < RENDER_NSRC; i++) {
         rc = layer_load(st, s, i, &s->layers[i], err, errlen);
@@ -481,6 +542,7 @@ int render_scene_reload(const render_scene_t *old, store_t *st, unsigned reload_
                         char *err, size_t errlen) {
     render_scene_t *s = scene_new(&old->style, render_label_font_ref(old->font));
     if (!s) return err_set(err, errlen, GP_ENOMEM, "out of memory");
+    s->rules = scene_rules_ref(old->rules);
     scene_read_versions(st, s);
     for (int i = 0; i < RENDER_NSRC; i++) {
         if (reload_mask & (1u << i)) {
@@ -500,6 +562,7 @@ int render_scene_with_circles(const render_scene_t *old, size_t n, const unsigne
                               char *err, size_t errlen) {
     render_scene_t *s = scene_new(&old->style, render_label_font_ref(old->font));
     layer_builder_t b;
+    if (s) s->rules = scene_rules_ref(old->rules);
     if (!s || lb_start(&b, RENDER_SRC_CIRCLES)) {
         render_scene_unref(s);
         return err_set(err, errlen, GP_ENOMEM, "out of memory");
@@ -532,5 +595,6 @@ void render_scene_unref(render_scene_t *s) {
         if (s->layers[i] && __atomic_sub_fetch(&s->layers[i]->refs, 1, __ATOMIC_SEQ_CST) == 0)
             layer_free(s->layers[i]);
     render_label_font_close(s->font);
+    scene_rules_unref(s->rules);
     free(s);
 }

@@ -28,6 +28,8 @@ typedef struct render_feature {
     const char *name, *code, *type; /* into the layer's string arena ("" when absent) */
     double anchor_x, anchor_y;      /* label point (pole of inaccessibility), Mercator */
     double anchor_radius;           /* inscribed circle radius, metres of Mercator */
+    int load_class;                 /* communities: RENDER_CLASS_* against the active profile's band */
+    int aux_officers;               /* communities: 辅警 by the active profile's police rule */
 } render_feature_t;
 
 /* A label placed at one zoom: centre in world pixels of that zoom, box size in logical pixels. */
@@ -60,12 +62,17 @@ typedef struct render_scene {
     render_layer_t *layers[RENDER_NSRC];
     render_style_t style;
     void *font;                     /* cairo_font_face_t*, shared by every thread (cairo locks it) */
+    struct render_rules *rules;     /* the database's rule profile (meta "profile", else hohhot-2023),
+                                     * shared by scenes; NULL: the style file's band and police rule */
     int64_t last_change_id;         /* changes.id the scene reflects */
     char data_version[64];          /* meta data_version when loaded */
 } render_scene_t;
 
 /* Loads every layer of the store into a new scene with one reference. style is copied. circles
- * start empty (render_scene_with_circles feeds them). Returns 0 or a negative code with err. */
+ * start empty (render_scene_with_circles feeds them). Community classes and 辅警 counts come from
+ * the rules and plan modules with the database's profile (meta "profile", else hohhot-2023); when
+ * no profile can be loaded, from the style file's band and police rule (with a warning).
+ * Returns 0 or a negative code with err. */
 int render_scene_load(store_t *st, const render_style_t *style, render_scene_t **out, char *err, size_t errlen);
 
 /* A new scene (one reference) sharing old's layers except those whose bit (1 << RENDER_SRC_*) is in

@@ -92,6 +92,8 @@ int render_style_load(const char *path, render_style_t *s, char *err, size_t err
     s->band_min = (long)style_num(&rd, band, "band", "min");
     s->band_max = (long)style_num(&rd, band, "band", "max");
     s->split_above = (long)style_num(&rd, band, "band", "split_above");
+    json_t *pp = style_get(&rd, root, "", "police_profile");
+    snprintf(s->police_profile, sizeof s->police_profile, "%s", pp && json_is_string(pp) ? json_string_value(pp) : "");
     json_t *pr = style_get(&rd, root, "", "police_rule");
     s->police_base = (long)style_num(&rd, pr, "police_rule", "base");
     s->police_base_households = (long)style_num(&rd, pr, "police_rule", "base_households");

@@ -22,6 +22,7 @@ typedef struct render_style {
     int antialias_fast;      /* 1: Cairo FAST (4x4 coverage) for fills and strokes, 0: GOOD */
     long band_min, band_max, split_above;
     long police_base, police_base_households, police_step_households;
+    char police_profile[64];  /* rule profile whose police rule colours the police layer ("": the database's) */
     render_rgba_t class_fill[4];
     render_rgba_t community_outline;
     double community_outline_width;

@@ -610,12 +610,17 @@ double roadnet_reach_nearest(roadnet_reach_t *r, double x, double y, double max_
     return s.best <= max_m ? s.best : INFINITY;
 }
 
-GEOSGeometry *roadnet_reach_lines(GEOSContextHandle_t g, const roadnet_reach_t *r) {
+/* The pieces meeting box (NULL: all) as merged lines. */
+static GEOSGeometry *roadnet_lines_in(GEOSContextHandle_t g, const roadnet_reach_t *r, const double *box) {
     GEOSGeometry **lines = malloc((size_t)(r->npieces ? r->npieces : 1) * sizeof *lines);
     if (!lines) return NULL;
-    int n = 0;
+    int n = 0, wanted = 0;
     for (int i = 0; i < r->npieces; i++) {
         const double *p = r->pieces + 4 * (size_t)i;
+        if (box && (fmax(p[0], p[2]) < box[0] || fmin(p[0], p[2]) > box[2] || fmax(p[1], p[3]) < box[1] ||
+                    fmin(p[1], p[3]) > box[3]))
+            continue;
+        wanted++;
         GEOSCoordSequence *cs = GEOSCoordSeq_create_r(g, 2, 2);
         if (!cs) break;
         GEOSCoordSeq_setXY_r(g, cs, 0, p[0], p[1]);
@@ -624,7 +629,7 @@ GEOSGeometry *roadnet_reach_lines(GEOSContextHandle_t g, const roadnet_reach_t *
         if (!l) break;
         lines[n++] = l;
     }
-    if (n < r->npieces) {
+    if (n < wanted) {
         for (int i = 0; i < n; i++) GEOSGeom_destroy_r(g, lines[i]);
         free(lines);
         return NULL;
@@ -638,9 +643,26 @@ GEOSGeometry *roadnet_reach_lines(GEOSContextHandle_t g, const roadnet_reach_t *
     return merged;
 }
 
+GEOSGeometry *roadnet_reach_lines(GEOSContextHandle_t g, const roadnet_reach_t *r) { return roadnet_lines_in(g, r, NULL); }
+
 GEOSGeometry *roadnet_reach_area(GEOSContextHandle_t g, const roadnet_reach_t *r, double buffer_m) {
+    return roadnet_reach_area_in(g, r, buffer_m, NULL);
+}
+
+GEOSGeometry *roadnet_reach_area_in(GEOSContextHandle_t g, const roadnet_reach_t *r, double buffer_m, const double *box) {
+    double grown[4];
+    if (box) {
+        grown[0] = box[0] - buffer_m;
+        grown[1] = box[1] - buffer_m;
+        grown[2] = box[2] + buffer_m;
+        grown[3] = box[3] + buffer_m;
+    }
     if (r->npieces == 0) return GEOSGeom_createEmptyPolygon_r(g);
-    GEOSGeometry *lines = roadnet_reach_lines(g, r);
+    GEOSGeometry *lines = roadnet_lines_in(g, r, box ? grown : NULL);
+    if (lines && GEOSisEmpty_r(g, lines) == 1) {
+        GEOSGeom_destroy_r(g, lines);
+        return GEOSGeom_createEmptyPolygon_r(g);
+    }
     if (!lines) return NULL;
     /* Buffering each merged line on its own and then one cascaded union (OverlayNG) is far faster
      * than buffering the whole network at once, whose single noding pass grows with the city. */

@@ -95,6 +95,9 @@ double roadnet_reach_nearest(roadnet_reach_t *r, double x, double y, double max_
  * Returns a new (Multi)Polygon in the metric CRS, an empty polygon when nothing was reached, or
  * NULL on a GEOS failure. Caller frees with GEOSGeom_destroy_r. */
 GEOSGeometry *roadnet_reach_area(GEOSContextHandle_t gctx, const roadnet_reach_t *r, double buffer_m);
+/* The same limited to what lies in box (minx, miny, maxx, maxy): only pieces within buffer_m of the
+ * box are buffered, so the result is exact inside the box (it may reach beyond it). */
+GEOSGeometry *roadnet_reach_area_in(GEOSContextHandle_t gctx, const roadnet_reach_t *r, double buffer_m, const double *box);
 /* The reached pieces as a MultiLineString (merged), caller frees; NULL on failure. */
 GEOSGeometry *roadnet_reach_lines(GEOSContextHandle_t gctx, const roadnet_reach_t *r);
 

@@ -13,7 +13,7 @@ start_server "$DB" --threads 2 --access-log "$WORK/access.log" || { notok "serve
 export GDAL_HTTP_TIMEOUT=30 CPL_VSIL_CURL_ALLOWED_EXTENSIONS=none
 
 list=$(ogrinfo -ro -so "OAPIF:$BASE" 2>&1)
-for c in communities grids buildings facilities streets roads; do
+for c in communities grids buildings facilities streets roads police; do
   echo "$list" | grep -q "^[0-9]*: $c " && ok "ogrinfo lists $c" || notok "ogrinfo does not list $c: $list"
 done
 

@@ -13,7 +13,9 @@ start_server "$DB" --threads 2 --access-log "$WORK/access.log" || { notok "serve
 ok "server listens on 127.0.0.1:$PORT"
 
 t=$(curl -s "$BASE/" | jq_py "sorted(l['rel'] for l in d['links'])")
-[ "$t" = "['conformance', 'data', 'self']" ] && ok "landing page links" || notok "landing page links: $t"
+[ "$t" = "['conformance', 'data', 'self', 'service-desc']" ] && ok "landing page links" || notok "landing page links: $t"
+t=$(curl -s "$BASE/openapi" | jq_py "d['openapi'], len(d['paths'])")
+[ "$t" = "3.0.3 6" ] && ok "service-desc: OpenAPI 3.0 document with the 6 OGC paths" || notok "openapi: $t"
 t=$(curl -s "$BASE/conformance" | jq_py "len([c for c in d['conformsTo'] if c.endswith('/conf/core') or c.endswith('/conf/geojson')])")
 [ "$t" = 2 ] && ok "conformance lists core and geojson" || notok "conformance: $t"
 t=$(curl -s "$BASE/collections" | jq_py "' '.join(c['id'] for c in d['collections'])")
@@ -57,6 +59,13 @@ t=$(curl -s "$BASE/collections/communities/items?households=537" | jq_py "d['num
 n=$(sql "$DB" "SELECT count(*) FROM communities WHERE households = 537")
 [ "$t" = "$n" ] && ok "integer filter households=537: $n" || notok "integer filter: $t vs $n"
 
+# The computed police collection: every community with the planning module's 民警/辅警/workers,
+# the same numbers `gridplan police` prints.
+"$GRIDPLAN" police --db "$DB" --format csv | sed '1d' | awk -F, '$1=="community"{print $2, $7, $8, $9}' | sort >"$WORK/police.cli"
+curl -s "$BASE/collections/police/items?limit=1000" | jq_py "'\n'.join('%s %d %d %d' % (f['properties']['code'], f['properties']['minjing'], f['properties']['fujing'], f['properties']['workers']) for f in d['features'])" | sort >"$WORK/police.api"
+n=$(grep -c . "$WORK/police.api")
+[ "$n" = 200 ] && cmp -s "$WORK/police.cli" "$WORK/police.api" && ok "police collection: 200 communities, minjing/fujing/workers = gridplan police" || notok "police collection ($n rows): $(diff "$WORK/police.cli" "$WORK/police.api" | head -3)"
+
 # One feature: properties are the row's columns, geometry the stored one.
 t=$(curl -s "$BASE/collections/communities/items/21" | jq_py "d['type'], d['id'], d['properties']['code'], d['geometry']['type'], d['geometry']['coordinates'][0][0][0]")
 [ "$t" = "Feature 21 150102001021 MultiPolygon [111.6, 40.81]" ] && ok "feature 21" || notok "feature 21: $t"
@@ -71,6 +80,8 @@ if echo "$h" | grep -qi '^Content-Encoding: gzip' && [ "$(gzip -dc "$WORK/gz" | 
   ok "gzip when accepted ($(stat -c %s "$WORK/gz") bytes for 100 communities)"; else notok "gzip: $h"; fi
 h=$(curl -s -D - -o /dev/null "$BASE/collections/communities/items?limit=100")
 echo "$h" | grep -qi '^Content-Encoding' && notok "gzip without Accept-Encoding" || ok "identity without Accept-Encoding"
+h2=$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip;q=0, identity' "$BASE/collections/communities/items?limit=100")
+echo "$h2" | grep -qi '^Content-Encoding' && notok "gzip;q=0 still gzipped" || ok "gzip;q=0 refuses gzip"
 etag=$(echo "$h" | sed -n 's/^ETag: \(.*\)\r$/\1/Ip')
 s=$(status -H "If-None-Match: $etag" "$BASE/collections/communities/items?limit=100")
 [ -n "$etag" ] && [ "$s" = 304 ] && ok "If-None-Match $etag gives 304" || notok "ETag/304: '$etag' $s"
@@ -143,7 +154,12 @@ read-role = viewer
 cors = https://map.example.org
 access-log = off
 CONF
-start_server "$DB" --config "$WORK/serve.conf" --threads 2 || { notok "server with config"; exit 1; }
+mkdir -p "$WORK/web/js" "$WORK/web/node_modules"
+echo '<!doctype html><title>map</title>' >"$WORK/web/index.html"
+echo 'body{margin:0}' >"$WORK/web/app.css"
+echo 'secret' >"$WORK/web/.env"; echo 'x' >"$WORK/web/node_modules/x.js"
+ln -s /etc/passwd "$WORK/web/js/escape.js"
+start_server "$DB" --config "$WORK/serve.conf" --threads 2 --web-dir "$WORK/web" || { notok "server with config"; exit 1; }
 grep -q 'with 2 threads' "$WORK/server.out" && ok "flag overrides config file" || notok "flag override: $(cat "$WORK/server.out")"
 s=$(status "$BASE/collections")
 [ "$s" = 401 ] && ok "read-role viewer: anonymous read is 401" || notok "token-gated read: $s"
@@ -153,5 +169,18 @@ h=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $VIEWER" "$BASE/collecti
 echo "$h" | grep -qi '^Access-Control-Allow-Origin: https://map.example.org' && ok "CORS header from config" || notok "CORS: $h"
 s=$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: https://map.example.org' -H 'Access-Control-Request-Method: PUT' "$BASE/api/features/communities/1")
 [ "$s" = 204 ] && ok "CORS preflight 204" || notok "preflight: $s"
+# The web map's files: a browser at / gets index.html, JSON clients the landing page; hidden files,
+# node_modules and symlinks leading out of the directory are 404.
+V=(-H "Authorization: Bearer $VIEWER")
+t=$(curl -s "${V[@]}" -H 'Accept: text/html,*/*;q=0.8' -w ' %{content_type}' "$BASE/")
+case "$t" in *'<title>map</title>'*'text/html; charset=utf-8') ok "browser at / gets web/index.html";; *) notok "browser at /: $t";; esac
+t=$(curl -s "${V[@]}" -H 'Accept: application/json' "$BASE/" | jq_py "d['title']")
+[ "$t" = gridplan ] && ok "JSON client at / gets the OGC landing page" || notok "JSON landing: $t"
+t=$(curl -s "${V[@]}" -o /dev/null -w '%{http_code} %{content_type}' "$BASE/app.css")
+[ "$t" = "200 text/css; charset=utf-8" ] && ok "/app.css served as text/css" || notok "/app.css: $t"
+for p in .env node_modules/x.js js/escape.js nothing.js; do
+  s=$(status "${V[@]}" "$BASE/$p")
+  [ "$s" = 404 ] && ok "/$p is 404" || notok "/$p: $s"
+done
 stop_server
 exit $FAILED

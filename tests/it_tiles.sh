@@ -46,6 +46,13 @@ done
 curl -s "$BASE/tiles/default/21/0/0.png" | jq_py "d['code'], d['error']" | grep -q "400 bad request" \
   && ok "error bodies are the JSON error shape" || notok "error body"
 
+# Service circles (circles module, straight-line, dissolved per circle type) around facility f0
+curl -s -o "$WORK/circ.png" "$BASE/tiles/circles/15/$X/$Y.png"
+curl -s -o "$WORK/circ_far.png" "$BASE/tiles/circles/9/$((X >> 6))/$(( (Y >> 6) + 1 )).png"
+[ "$(stat -c %s "$WORK/circ.png")" -gt 300 ] && [ "$(stat -c %s "$WORK/circ_far.png")" -lt 200 ] \
+  && ok "circles layer drawn around facilities, empty elsewhere" \
+  || notok "circles tile sizes $(stat -c %s "$WORK/circ.png") / $(stat -c %s "$WORK/circ_far.png")"
+
 # An edit: shrink community 1 to its western half. Its tiles re-render, the far tile stays cached.
 FID=$(sql "$DB" "SELECT fid FROM communities WHERE code = '150102001001'")
 S=$(status -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \

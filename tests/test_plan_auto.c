@@ -23,7 +23,7 @@ static void synthetic_city(plan_city_t *city) {
     city->blds = calloc(400, sizeof *city->blds);
     for (int c = 0; c < 4; c++) {
         plan_community_t *cm = &city->comms[c];
-        snprintf(cm->code, sizeof cm->code, "15010200100%d", c + 1);
+        snprintf(cm->code, sizeof cm->code, "15010200100%c", (char)('1' + c));
         snprintf(cm->street_code, sizeof cm->street_code, "150102001");
         snprintf(cm->name, sizeof cm->name, "C%d", c + 1);
         cm->households = hh[c];
@@ -184,4 +184,44 @@ Test(auto_plan, chicago_areas_as_units_split_into_districts, .timeout = 60) {
     free(polys);
     free(hh);
     plan_city_free(g, &city);
+}
+
+/* Merge choice: the same street beats a longer boundary; locked neighbours and corner-only
+ * neighbours are refused with the reason. */
+Test(auto_plan, merge_prefers_same_street_then_longest_boundary) {
+    plan_community_t c[4] = {0};
+    const char *wkt[4] = {"POLYGON((111.60 40.80,111.61 40.80,111.61 40.81,111.60 40.81,111.60 40.80))",    /* small */
+                          "POLYGON((111.59 40.80,111.60 40.80,111.60 40.81,111.59 40.81,111.59 40.80))",    /* west, whole edge */
+                          "POLYGON((111.61 40.80,111.62 40.80,111.62 40.805,111.61 40.805,111.61 40.80))",  /* east, half edge */
+                          "POLYGON((111.61 40.81,111.62 40.81,111.62 40.82,111.61 40.82,111.61 40.81))"};   /* corner only */
+    const char *street[4] = {"150102001", "150102002", "150102001", "150102001"};
+    const long hh[4] = {600, 1500, 1800, 1000};
+    for (int i = 0; i < 4; i++) {
+        c[i].geom = fx_wkt(g, wkt[i]);
+        snprintf(c[i].code, sizeof c[i].code, "%s%03d", street[i], i + 1);
+        snprintf(c[i].street_code, sizeof c[i].street_code, "%s", street[i]);
+        c[i].households = hh[i];
+    }
+    rules_band_t band = {1000, 3000, 2000, 4000, 1000};
+    plan_merge_t m;
+    char err[512] = "";
+    cr_assert_eq(plan_merge_choose(&ctx, c, 4, 0, -1, &band, &m, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(m.into, 2, "same street (east) beats the longer boundary (west)");
+    cr_assert(m.same_street);
+    cr_assert_float_eq(m.shared_m, 0.005 * 111195, 15, "half an edge: %f m", m.shared_m);
+    cr_assert_eq(m.households, 2400);
+    cr_assert_eq(GEOSGeomTypeId_r(g, m.geom), GEOS_POLYGON);
+    cr_assert(m.area_ratio < 1e-9);
+    GEOSGeom_destroy_r(g, m.geom);
+    c[2].locked = 1;
+    cr_assert_eq(plan_merge_choose(&ctx, c, 4, 0, -1, &band, &m, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(m.into, 1, "east locked: the west neighbour on another street");
+    GEOSGeom_destroy_r(g, m.geom);
+    cr_assert_eq(plan_merge_choose(&ctx, c, 4, 0, 3, &band, &m, err, sizeof err), GP_EINFEASIBLE);
+    cr_assert_not_null(strstr(err, "shares no boundary"), "%s", err);
+    c[1].households = 2500;
+    cr_assert_eq(plan_merge_choose(&ctx, c, 4, 0, -1, &band, &m, err, sizeof err), GP_EINFEASIBLE);
+    cr_assert_not_null(strstr(err, "150102002002 (3100 households together, over 3000)"), "%s", err);
+    cr_assert_not_null(strstr(err, "150102001003 (locked)"), "%s", err);
+    for (int i = 0; i < 4; i++) GEOSGeom_destroy_r(g, c[i].geom);
 }

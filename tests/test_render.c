@@ -145,6 +145,12 @@ Test(render, police_layer_coloured_by_aux_officer_count) {
     cr_assert_eq(render_style_aux_officers(&style, 3000), 2);
     cr_assert_eq(render_style_aux_officers(&style, 3001), 3);
     cr_assert_eq(render_style_aux_officers(&style, 7001), 5);
+    /* through the plan module: hohhot-2023 band for classes, ningxia-2020 police rule (style file) */
+    cr_assert_not_null(scene->rules, "rule profiles loaded");
+    const render_layer_t *l = scene->layers[RENDER_SRC_COMMUNITIES];
+    cr_assert_eq(l->features[3].aux_officers, 3);
+    cr_assert_eq(l->features[3].load_class, RENDER_CLASS_SPLIT);
+    cr_assert_eq(l->features[1].load_class, RENDER_CLASS_UNDER);
     int w, h;
     unsigned char *px = tile_rgba(RENDER_LAYER_POLICE, FX_Z, FX_TX + 6, FX_TY + 6, 1, &w, &h, NULL);
     assert_colour(px + (30 * 256 + 30) * 4, &style.police_colours[3 - style.police_first], "D police");
