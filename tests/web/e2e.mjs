@@ -46,12 +46,15 @@ page.on('pageerror', (e) => consoleErrors.push('pageerror: ' + e.message));
 page.on('requestfailed', (r) => { if (!r.url().includes('/tiles/')) consoleErrors.push('request failed: ' + r.url()); });
 const shot = (name) => page.screenshot({ path: path.join(out, name) });
 
-// Waits until every tile of a layer is loaded from the current data version's URLs.
+// Waits until every tile of a layer (and of the other layers shown) is loaded from the current data
+// version's URLs.
 async function tilesSettled(layer, timeout = 30000) {
   await page.waitForFunction((l) => {
     const v = window.gridplan.dataVersion();
+    const fresh = (i) => i.src.includes(`v=${encodeURIComponent(v)}`) && i.classList.contains('leaflet-tile-loaded') && i.complete;
     const imgs = [...document.querySelectorAll(`.gp-tiles-${l} img.leaflet-tile`)];
-    return imgs.length > 0 && imgs.every((i) => i.src.includes(`v=${encodeURIComponent(v)}`) && i.classList.contains('leaflet-tile-loaded') && i.complete);
+    // Every other switched-on layer too, so no tile request is still in flight when a step moves on.
+    return imgs.length > 0 && imgs.every(fresh) && [...document.querySelectorAll('.gp-tiles img.leaflet-tile')].every(fresh);
   }, layer, { timeout });
   await page.waitForTimeout(300);   // Leaflet's fade-in
 }

@@ -47,7 +47,7 @@ const strings = {
     coverageCircle: '服务圈', circle: '服务圈', showCoverage: '查看服务圈覆盖率', bandLabel: '标准规模（户）', mode_straight: '直线距离', mode_network: '沿路网步行', 'mode_': '',
     circ_life_15min: '15分钟生活圈', circ_daily_10min: '10分钟生活服务圈', circ_health_10min: '10分钟健康服务圈',
     circ_culture_10min: '10分钟文化服务圈', circ_fitness_10min: '10分钟健身圈', circ_five_min: '5分钟生活圈',
-    circ_fire_station: '微型消防站3分钟到场',
+    circ_fire_station: '微型消防站3分钟到场', circ_police: '警务室服务圈',
     type_community_service: '社区服务站', type_kindergarten: '幼儿园', type_pharmacy: '药店',
   },
   en: {
@@ -98,7 +98,7 @@ const strings = {
     coverageCircle: 'Circle', circle: 'Circle', showCoverage: 'Show service circle coverage', bandLabel: 'Band (households)', mode_straight: 'straight-line distance', mode_network: 'walking on roads', 'mode_': '',
     circ_life_15min: '15-minute life circle', circ_daily_10min: '10-minute daily services', circ_health_10min: '10-minute health',
     circ_culture_10min: '10-minute culture', circ_fitness_10min: '10-minute fitness', circ_five_min: '5-minute circle',
-    circ_fire_station: 'micro fire station, 3 minutes',
+    circ_fire_station: 'micro fire station, 3 minutes', circ_police: 'police post reach',
     type_community_service: 'community service centre', type_kindergarten: 'kindergarten', type_pharmacy: 'pharmacy',
   },
 };
