@@ -27,7 +27,7 @@ static int demo_import(const char *dir, const char *db, char *err, size_t errlen
     /* The city's own facts, read by `gridplan info`, the rule-aware layers and the planner. */
     if (!rc) rc = store_meta_set(st, "city", "演示市 (gridplan demo city)", err, errlen);
     if (!rc) rc = store_meta_set(st, "county_code", DEMO_COUNTY_CODE, err, errlen);
-    if (!rc) rc = store_meta_set(st, "profile", "hohhot-2023", err, errlen);
+    if (!rc) rc = store_meta_set(st, "profile", "demo", err, errlen);
     if (!rc) rc = store_exec(st, "PRAGMA wal_checkpoint(TRUNCATE)", err, errlen);
     store_close(st);
     if (!rc && rename(tmp, db) != 0) rc = err_set(err, errlen, GP_EIO, "%s: cannot rename from %s", db, tmp);
@@ -69,7 +69,7 @@ int cmd_demo(int argc, char **argv) {
     if (db) {
         double t0 = log_now();
         if (demo_import(out, db, err, sizeof err)) return cli_fail("%s", err);
-        log_info("demo city imported into %s in %.1fs (profile hohhot-2023)", db, log_now() - t0);
+        log_info("demo city imported into %s in %.1fs (profile demo: hohhot-2023 sizes, ningxia-2020 police)", db, log_now() - t0);
     }
     return 0;
 }
