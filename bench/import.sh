@@ -5,11 +5,11 @@
 # machine depends on its load, which is printed too) and the peak RSS of the largest import.
 #
 #   bench/import.sh                      scales 1 and 4
-#   SCALES="1" bench/import.sh           only scale 1
+#   SCALES="1" bench/import.sh           only scale 1 (also what BENCH_QUICK=1 from make bench does)
 #   GRIDPLAN=path/to/gridplan BENCH_WORK=dir bench/import.sh
 set -u
 G=${GRIDPLAN:-build/gridplan}
-scales=${SCALES:-1 4}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then scales=${SCALES:-1}; else scales=${SCALES:-1 4}; fi
 work=${BENCH_WORK:-bench/work/import}
 layers="streets communities buildings facilities roads"
 
