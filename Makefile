@@ -78,7 +78,7 @@ test: all $(TESTBIN)
 	@tests/run_all.sh $(BIN) $(TESTBIN)
 
 asan:
-	$(MAKE) BUILD=build/asan OPT=-O1 EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+	$(MAKE) BUILD=build/asan OPT=-O1 EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	        EXTRA_LDLIBS="-fsanitize=address,undefined" unit
 
 # The demo city: generated as GeoJSON (deterministic), then imported one layer per call, parents first.

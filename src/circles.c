@@ -6,6 +6,7 @@
 #include "circles.h"
 #include "err.h"
 #include "log.h"
+#include "rules.h"
 #include "store.h"
 #include <assert.h>
 #include <math.h>
@@ -62,6 +63,10 @@ static int circles_parse_one(const char *id, const json_t *o, circles_def_t *c, 
     if (req && !json_is_boolean(req) && !json_is_null(req))
         return err_set(err, errlen, GP_EINVAL, "circles.%s.required_for_life_circle: expected true or false", id);
     c->required = json_is_true(req);
+    const json_t *match = json_object_get(o, "match");
+    if (match && !(json_is_string(match) && (!strcmp(json_string_value(match), "all") || !strcmp(json_string_value(match), "any"))))
+        return err_set(err, errlen, GP_EINVAL, "circles.%s.match: expected \"all\" or \"any\"", id);
+    c->match_all = !match || !strcmp(json_string_value(match), "all");
     return GP_OK;
 }
 
@@ -106,7 +111,7 @@ static const char circles_default_json[] =
     "\"radius_m\":1000,\"minutes\":15,\"walk_m_per_min\":70,\"required_for_life_circle\":true},"
     "\"daily_10min\":{\"label\":\"10分钟生活服务圈\",\"facility_types\":[\"supermarket\",\"community_service\",\"kindergarten\"],"
     "\"radius_m\":500,\"minutes\":10,\"walk_m_per_min\":70,\"required_for_life_circle\":true},"
-    "\"health_10min\":{\"label\":\"10分钟健康服务圈\",\"facility_types\":[\"clinic\",\"pharmacy\"],"
+    "\"health_10min\":{\"label\":\"10分钟健康服务圈\",\"facility_types\":[\"clinic\",\"pharmacy\"],\"match\":\"any\","
     "\"radius_m\":500,\"minutes\":10,\"walk_m_per_min\":70,\"required_for_life_circle\":true},"
     "\"culture_10min\":{\"label\":\"10分钟文化服务圈\",\"facility_types\":[\"culture\"],"
     "\"radius_m\":500,\"minutes\":10,\"walk_m_per_min\":70,\"required_for_life_circle\":true},"
@@ -147,6 +152,10 @@ int circles_def_has_type(const circles_def_t *def, const char *type) {
     for (int i = 0; i < def->n_types; i++)
         if (!strcmp(def->facility_types[i], type)) return 1;
     return 0;
+}
+
+int circles_def_serves(const circles_def_t *def, const char *only_type, const char *facility_type) {
+    return only_type ? !strcmp(only_type, facility_type) : circles_def_has_type(def, facility_type);
 }
 
 double circles_def_budget_m(const circles_def_t *def) {
@@ -451,13 +460,14 @@ end:
 
 /* ---- Circles ---------------------------------------------------------------------------------- */
 
-int circles_network_reach(circles_data_t *d, const circles_def_t *def, int facility, roadnet_reach_t **out, int *unsnapped) {
+int circles_network_reach(circles_data_t *d, const circles_def_t *def, int facility, const char *only_type,
+                          roadnet_reach_t **out, int *unsnapped) {
     assert(d->net);
     roadnet_pos_t *src = malloc((size_t)(d->n_facilities ? d->n_facilities : 1) * sizeof *src);
     if (!src) return GP_ENOMEM;
     int n = 0, missed = 0;
     for (int i = 0; i < d->n_facilities; i++) {
-        if (facility >= 0 ? i != facility : !circles_def_has_type(def, d->facilities[i].type)) continue;
+        if (facility >= 0 ? i != facility : !circles_def_serves(def, only_type, d->facilities[i].type)) continue;
         if (roadnet_snap(d->net, d->facilities[i].x, d->facilities[i].y, d->snap_max_m, &src[n]) == GP_OK) n++;
         else missed++;
     }
@@ -467,13 +477,14 @@ int circles_network_reach(circles_data_t *d, const circles_def_t *def, int facil
     return rc;
 }
 
-GEOSGeometry *circles_area(GEOSContextHandle_t g, circles_data_t *d, const circles_def_t *def, int facility,
-                           circles_mode_t mode, double buffer_m, int metric, char *err, size_t errlen) {
+/* The metric area of def's facilities of only_type (all types when NULL), or of one facility. */
+static GEOSGeometry *circles_area_of(GEOSContextHandle_t g, circles_data_t *d, const circles_def_t *def, int facility,
+                                     const char *only_type, circles_mode_t mode, double buffer_m, char *err, size_t errlen) {
     GEOSGeometry *area = NULL;
     if (mode == CIRCLES_NETWORK) {
         if (circles_data_network(g, d, err, errlen)) return NULL;
         roadnet_reach_t *r;
-        if (circles_network_reach(d, def, facility, &r, NULL)) {
+        if (circles_network_reach(d, def, facility, only_type, &r, NULL)) {
             err_set(err, errlen, GP_ENOMEM, "out of memory walking the network");
             return NULL;
         }
@@ -484,7 +495,7 @@ GEOSGeometry *circles_area(GEOSContextHandle_t g, circles_data_t *d, const circl
         GEOSGeometry **parts = malloc((size_t)(d->n_facilities ? d->n_facilities : 1) * sizeof *parts);
         if (!parts) return NULL;
         for (int i = 0; i < d->n_facilities; i++) {
-            if (facility >= 0 ? i != facility : !circles_def_has_type(def, d->facilities[i].type)) continue;
+            if (facility >= 0 ? i != facility : !circles_def_serves(def, only_type, d->facilities[i].type)) continue;
             GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(g, d->facilities[i].x, d->facilities[i].y);
             GEOSGeometry *buf = pt ? GEOSBuffer_r(g, pt, def->radius_m, CIRCLES_QUADSEGS) : NULL;
             if (pt) GEOSGeom_destroy_r(g, pt);
@@ -500,10 +511,29 @@ GEOSGeometry *circles_area(GEOSContextHandle_t g, circles_data_t *d, const circl
         }
         free(parts);
     }
-    if (!area) {
-        err_set(err, errlen, GP_EGEOM, "circle %s: %s", def->id, geo_last_error(g));
-        return NULL;
+    if (!area) err_set(err, errlen, GP_EGEOM, "circle %s: %s", def->id, geo_last_error(g));
+    return area;
+}
+
+GEOSGeometry *circles_area(GEOSContextHandle_t g, circles_data_t *d, const circles_def_t *def, int facility,
+                           circles_mode_t mode, double buffer_m, int metric, char *err, size_t errlen) {
+    GEOSGeometry *area = NULL;
+    if (facility >= 0 || !def->match_all || def->n_types < 2) {
+        area = circles_area_of(g, d, def, facility, NULL, mode, buffer_m, err, errlen);
+    } else {
+        /* Every type must reach: intersect the per-type areas. */
+        for (int t = 0; t < def->n_types; t++) {
+            GEOSGeometry *part = circles_area_of(g, d, def, -1, def->facility_types[t], mode, buffer_m, err, errlen);
+            if (!part) { if (area) GEOSGeom_destroy_r(g, area); return NULL; }
+            if (!area) { area = part; continue; }
+            GEOSGeometry *both = GEOSIntersection_r(g, area, part);
+            GEOSGeom_destroy_r(g, area);
+            GEOSGeom_destroy_r(g, part);
+            if (!both) { err_set(err, errlen, GP_EGEOM, "circle %s: %s", def->id, geo_last_error(g)); return NULL; }
+            area = both;
+        }
     }
+    if (!area) return NULL;
     if (metric) return area;
     GEOSGeometry *ll = srs_transform(g, d->to_lonlat, area, err, errlen);
     GEOSGeom_destroy_r(g, area);
@@ -514,6 +544,7 @@ GEOSGeometry *circles_area(GEOSContextHandle_t g, circles_data_t *d, const circl
 static int circles_feature(GEOSContextHandle_t g, circles_data_t *d, const circles_def_t *def, circles_mode_t mode,
                            const GEOSGeometry *metric_geom, int facilities, int64_t *next_id, const char *extra,
                            buf_t *out, char *err, size_t errlen) {
+    if (GEOSisEmpty_r(g, metric_geom) == 1) return GP_OK;   /* e.g. an "all" circle missing a type */
     double area_m2 = 0;
     GEOSArea_r(g, metric_geom, &area_m2);
     GEOSGeometry *ll = srs_transform(g, d->to_lonlat, metric_geom, err, errlen);
@@ -643,13 +674,12 @@ static const char *circles_prop_str(const json_t *props, const char *key) {
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-typedef struct circles_file { json_t *root; GEOSGeometry **geoms; size_t n; } circles_file_t;
+/* Feature-at-a-time reading: the file is read whole, but only one feature's JSON tree exists at a
+ * time. A whole-file jansson tree of a city's buildings costs ~10× the file in memory and most of
+ * the load time in malloc; slicing the "features" array and parsing each element alone does not. */
+typedef struct circles_text { char *data; size_t len; } circles_text_t;
 
-static int circles_read_layer(GEOSContextHandle_t g, const char *path, circles_file_t *l, double bbox[4], char *err, size_t errlen) {
-    json_error_t je;
-    memset(l, 0, sizeof *l);
-    if (!path) return GP_OK;
-    /* One read and json_loadb: json_load_file reads a byte at a time through getc. */
+static int circles_read_text(const char *path, circles_text_t *t, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
     if (!f) return err_set(err, errlen, GP_ENOTFOUND, "%s: cannot open", path);
     buf_t text = {0};
@@ -658,89 +688,172 @@ static int circles_read_layer(GEOSContextHandle_t g, const char *path, circles_f
     while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
         if (buf_append(&text, chunk, got)) { fclose(f); buf_free(&text); return GP_ENOMEM; }
     fclose(f);
-    l->root = json_loadb(text.data ? text.data : "", text.len, 0, &je);
-    buf_free(&text);
-    if (!l->root) return err_set(err, errlen, GP_EINVAL, "%s:%d: %s", path, je.line, je.text);
-    const json_t *features = json_object_get(l->root, "features");
-    if (!json_is_array(features)) return err_set(err, errlen, GP_EINVAL, "%s: not a GeoJSON FeatureCollection", path);
-    l->n = json_array_size(features);
-    l->geoms = calloc(l->n + 1, sizeof *l->geoms);
-    if (!l->geoms) return GP_ENOMEM;
-    for (size_t i = 0; i < l->n; i++) {
-        char why[200];
-        l->geoms[i] = geo_from_geojson(g, json_object_get(json_array_get(features, i), "geometry"), why, sizeof why);
-        if (!l->geoms[i]) return err_set(err, errlen, GP_EINVAL, "%s: feature %zu: %s", path, i, why);
-        double a, b, c, e;
-        if (bbox && !geo_bounds(g, l->geoms[i], &a, &b, &c, &e)) {
-            bbox[0] = fmin(bbox[0], a);
-            bbox[1] = fmin(bbox[1], b);
-            bbox[2] = fmax(bbox[2], c);
-            bbox[3] = fmax(bbox[3], e);
-        }
-    }
+    t->data = buf_steal(&text, &t->len);
+    if (!t->data) return err_set(err, errlen, GP_EINVAL, "%s: empty file", path);
     return GP_OK;
 }
 
-static void circles_file_free(GEOSContextHandle_t g, circles_file_t *l) {
-    for (size_t i = 0; l->geoms && i < l->n; i++)
-        if (l->geoms[i]) GEOSGeom_destroy_r(g, l->geoms[i]);
-    free(l->geoms);
-    json_decref(l->root);
+/* Skips a JSON string starting at s[i] == '"'; returns the index after the closing quote. */
+static size_t circles_skip_string(const char *s, size_t len, size_t i) {
+    for (i++; i < len; i++) {
+        if (s[i] == '\\') i++;
+        else if (s[i] == '"') return i + 1;
+    }
+    return len;
+}
+
+/* Calls fn(user, feature, index) for each element of the top-level "features" array. Returns 0,
+ * fn's non-zero code, or GP_EINVAL (with err) when the text is not a FeatureCollection. */
+static int circles_each_feature(const circles_text_t *t, const char *path,
+                                int (*fn)(void *user, const json_t *feature, size_t index), void *user, char *err, size_t errlen) {
+    const char *s = t->data;
+    size_t len = t->len, i = 0, index = 0;
+    int depth = 0, rc = GP_OK;
+    /* Find "features" as a key of the top-level object, then its '['. */
+    while (i < len) {
+        char c = s[i];
+        if (c == '"') {
+            size_t end = circles_skip_string(s, len, i);
+            size_t j = end;
+            while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) j++;
+            if (depth == 1 && end - i == 10 && !memcmp(s + i, "\"features\"", 10) && j < len && s[j] == ':') {
+                j++;
+                while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) j++;
+                if (j < len && s[j] == '[') { i = j + 1; goto found; }
+            }
+            i = end;
+            continue;
+        }
+        if (c == '{' || c == '[') depth++;
+        else if (c == '}' || c == ']') depth--;
+        i++;
+    }
+    return err_set(err, errlen, GP_EINVAL, "%s: not a GeoJSON FeatureCollection (no \"features\" array)", path);
+found:
+    while (i < len && !rc) {
+        while (i < len && s[i] != '{' && s[i] != ']') i++;
+        if (i >= len || s[i] == ']') break;
+        size_t start = i;
+        int d = 0;
+        for (; i < len; i++) {
+            if (s[i] == '"') { i = circles_skip_string(s, len, i) - 1; continue; }
+            if (s[i] == '{' || s[i] == '[') d++;
+            else if ((s[i] == '}' || s[i] == ']') && --d == 0) { i++; break; }
+        }
+        json_error_t je;
+        json_t *feature = json_loadb(s + start, i - start, 0, &je);
+        if (!feature) return err_set(err, errlen, GP_EINVAL, "%s: feature %zu: %s", path, index, je.text);
+        rc = fn(user, feature, index++);
+        json_decref(feature);
+    }
+    return rc;
+}
+
+/* Extends bbox by every position under a GeoJSON coordinates array. */
+static void circles_bbox_walk(const json_t *c, double bbox[4]) {
+    if (!json_is_array(c) || json_array_size(c) == 0) return;
+    if (json_is_number(json_array_get(c, 0))) {
+        double x = json_number_value(json_array_get(c, 0)), y = json_number_value(json_array_get(c, 1));
+        bbox[0] = fmin(bbox[0], x);
+        bbox[1] = fmin(bbox[1], y);
+        bbox[2] = fmax(bbox[2], x);
+        bbox[3] = fmax(bbox[3], y);
+        return;
+    }
+    size_t i;
+    const json_t *v;
+    json_array_foreach(c, i, v) circles_bbox_walk(v, bbox);
+}
+
+static int circles_bbox_visit(void *user, const json_t *feature, size_t index) {
+    (void)index;
+    circles_bbox_walk(json_object_get(json_object_get(feature, "geometry"), "coordinates"), user);
+    return 0;
+}
+
+typedef struct circles_geojson_state {
+    GEOSContextHandle_t g;
+    circles_data_t *d;
+    int layer, skipped;
+    const char *path;
+    char *err;
+    size_t errlen;
+} circles_geojson_state_t;
+
+static int circles_add_visit(void *user, const json_t *feature, size_t i) {
+    circles_geojson_state_t *st = user;
+    GEOSContextHandle_t g = st->g;
+    circles_data_t *d = st->d;
+    const json_t *props = json_object_get(feature, "properties");
+    char why[200];
+    GEOSGeometry *geom = geo_from_geojson(g, json_object_get(feature, "geometry"), why, sizeof why);
+    if (!geom) return err_set(st->err, st->errlen, GP_EINVAL, "%s: feature %zu: %s", st->path, i, why);
+    int64_t fid = circles_prop_int(props, "fid", (int64_t)i + 1);
+    int rc = GP_OK;
+    if (st->layer == CIRCLES_LAYER_FACILITIES) {
+        const char *type = circles_prop_str(props, "type");
+        if (!type || !*type) type = circles_osm_type(circles_prop_str(props, "category"));
+        double lon, lat;
+        if (!type || GEOSGeomTypeId_r(g, geom) != GEOS_POINT) {
+            st->skipped++;
+        } else {
+            GEOSGeomGetX_r(g, geom, &lon);
+            GEOSGeomGetY_r(g, geom, &lat);
+            fid = circles_prop_int(props, "fid", circles_prop_int(props, "osm_id", (int64_t)i + 1));
+            rc = circles_data_add_facility(d, fid, type, circles_prop_str(props, "name"), lon, lat);
+            if (rc) err_set(st->err, st->errlen, rc, "%s: feature %zu: bad facility", st->path, i);
+        }
+    } else if (st->layer == CIRCLES_LAYER_BUILDINGS) {
+        int64_t counts[5] = {circles_prop_int(props, "households", 1), circles_prop_int(props, "population", 0),
+                             circles_prop_int(props, "elderly_alone", 0), circles_prop_int(props, "disabled", 0),
+                             circles_prop_int(props, "low_income", 0)};
+        rc = circles_data_add_building(g, d, fid, geom, counts, circles_prop_str(props, "community_code"),
+                                       circles_prop_str(props, "grid_code"));
+        if (rc) err_set(st->err, st->errlen, rc, "%s: feature %zu: bad building geometry", st->path, i);
+    } else if (st->layer == CIRCLES_LAYER_ROADS) {
+        rc = circles_data_add_road(g, d, geom);
+        if (rc) err_set(st->err, st->errlen, rc, "%s: feature %zu: bad road geometry", st->path, i);
+    } else {
+        const char *code = circles_prop_str(props, "code");
+        char fallback[32];
+        if (!code) { snprintf(fallback, sizeof fallback, "%zu", i + 1); code = fallback; }
+        rc = circles_data_add_area(g, d, st->layer == CIRCLES_LAYER_GRIDS, code, circles_prop_str(props, "name"), geom,
+                                   st->err, st->errlen);
+    }
+    GEOSGeom_destroy_r(g, geom);
+    return rc;
 }
 
 int circles_data_load_geojson(GEOSContextHandle_t g, const char *const paths[CIRCLES_N_LAYERS], circles_data_t **out,
                               int *skipped, char *err, size_t errlen) {
-    circles_file_t layers[CIRCLES_N_LAYERS];
+    circles_text_t text[CIRCLES_N_LAYERS];
     double bbox[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-    circles_data_t *d = NULL;
-    int rc = GP_OK, skip = 0;
+    circles_geojson_state_t st = {.g = g, .err = err, .errlen = errlen};
+    int rc = GP_OK;
     *out = NULL;
-    memset(layers, 0, sizeof layers);
+    memset(text, 0, sizeof text);
     for (int k = 0; k < CIRCLES_N_LAYERS && !rc; k++)
-        rc = circles_read_layer(g, paths[k], &layers[k], k <= CIRCLES_LAYER_BUILDINGS ? bbox : NULL, err, errlen);
+        if (paths[k]) rc = circles_read_text(paths[k], &text[k], err, errlen);
+    /* The metric CRS comes from the facilities' extent (small), else the buildings'. */
+    for (int k = CIRCLES_LAYER_FACILITIES; k <= CIRCLES_LAYER_BUILDINGS && !rc && !isfinite(bbox[0]); k++)
+        if (paths[k]) rc = circles_each_feature(&text[k], paths[k], circles_bbox_visit, bbox, err, errlen);
     if (rc) goto end;
     if (!isfinite(bbox[0])) { rc = err_set(err, errlen, GP_ENOTFOUND, "no facilities and no buildings given"); goto end; }
-    if ((rc = circles_data_new((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, &d, err, errlen))) goto end;
+    if ((rc = circles_data_new((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, &st.d, err, errlen))) goto end;
     for (int k = 0; k < CIRCLES_N_LAYERS && !rc; k++) {
-        const json_t *features = json_object_get(layers[k].root, "features");
-        for (size_t i = 0; i < layers[k].n && !rc; i++) {
-            const json_t *props = json_object_get(json_array_get(features, i), "properties");
-            const GEOSGeometry *geom = layers[k].geoms[i];
-            int64_t fid = circles_prop_int(props, "fid", (int64_t)i + 1);
-            if (k == CIRCLES_LAYER_FACILITIES) {
-                const char *type = circles_prop_str(props, "type");
-                if (!type || !*type) type = circles_osm_type(circles_prop_str(props, "category"));
-                double lon, lat;
-                if (!type || GEOSGeomTypeId_r(g, geom) != GEOS_POINT) { skip++; continue; }
-                GEOSGeomGetX_r(g, geom, &lon);
-                GEOSGeomGetY_r(g, geom, &lat);
-                fid = circles_prop_int(props, "fid", circles_prop_int(props, "osm_id", (int64_t)i + 1));
-                rc = circles_data_add_facility(d, fid, type, circles_prop_str(props, "name"), lon, lat);
-                if (rc) err_set(err, errlen, rc, "%s: feature %zu: bad facility", paths[k], i);
-            } else if (k == CIRCLES_LAYER_BUILDINGS) {
-                int64_t counts[5] = {circles_prop_int(props, "households", 1), circles_prop_int(props, "population", 0),
-                                     circles_prop_int(props, "elderly_alone", 0), circles_prop_int(props, "disabled", 0),
-                                     circles_prop_int(props, "low_income", 0)};
-                rc = circles_data_add_building(g, d, fid, geom, counts, circles_prop_str(props, "community_code"),
-                                               circles_prop_str(props, "grid_code"));
-                if (rc) err_set(err, errlen, rc, "%s: feature %zu: bad building geometry", paths[k], i);
-            } else if (k == CIRCLES_LAYER_ROADS) {
-                rc = circles_data_add_road(g, d, geom);
-                if (rc) err_set(err, errlen, rc, "%s: feature %zu: bad road geometry", paths[k], i);
-            } else {
-                const char *code = circles_prop_str(props, "code");
-                char fallback[32];
-                if (!code) { snprintf(fallback, sizeof fallback, "%zu", i + 1); code = fallback; }
-                rc = circles_data_add_area(g, d, k == CIRCLES_LAYER_GRIDS, code, circles_prop_str(props, "name"), geom, err, errlen);
-            }
-        }
+        if (!paths[k]) continue;
+        st.layer = k;
+        st.path = paths[k];
+        rc = circles_each_feature(&text[k], paths[k], circles_add_visit, &st, err, errlen);
+        free(text[k].data);
+        text[k].data = NULL;
     }
-    if (!rc) rc = circles_data_finish(g, d, err, errlen);
+    if (!rc) rc = circles_data_finish(g, st.d, err, errlen);
 end:
-    for (int k = 0; k < CIRCLES_N_LAYERS; k++) circles_file_free(g, &layers[k]);
-    if (rc) circles_data_free(g, d);
-    else *out = d;
-    if (skipped) *skipped = skip;
+    for (int k = 0; k < CIRCLES_N_LAYERS; k++) free(text[k].data);
+    if (rc) circles_data_free(g, st.d);
+    else *out = st.d;
+    if (skipped) *skipped = st.skipped;
     return rc;
 }
 
@@ -771,6 +884,8 @@ int circles_defs_set(circles_defs_t *defs, const char *overrides, char *err, siz
         else if (!strcmp(field, "walk_m_per_min") && numeric && num >= 0 && num <= 2000) def->walk_m_per_min = num;
         else if (!strcmp(field, "required_for_life_circle") && (!strcmp(value, "true") || !strcmp(value, "false")))
             def->required = !strcmp(value, "true");
+        else if (!strcmp(field, "match") && (!strcmp(value, "all") || !strcmp(value, "any")))
+            def->match_all = !strcmp(value, "all");
         else if (!strcmp(field, "facility_types") && *value) {
             for (int i = 0; i < def->n_types; i++) free(def->facility_types[i]);
             def->n_types = 0;
@@ -795,27 +910,29 @@ int circles_store_stamp(struct store *st, char *out, size_t outlen) {
     return n > 0 && (size_t)n < outlen ? GP_OK : GP_EINVAL;
 }
 
-int circles_defs_for_store(struct store *st, circles_defs_t **out, char *source, size_t sourcelen, char *err, size_t errlen) {
-    char name[256] = "", path[600];
+int circles_defs_load(const char *profile, circles_defs_t **out, char *source, size_t sourcelen, char *err, size_t errlen) {
+    rules_t *rules = NULL;
+    char why[512] = "";
     *out = NULL;
-    if (store_meta_get(st, "profile", name, sizeof name) == GP_OK && *name) {
-        const char *tries[2] = {"geodata/profiles/%s.json", "%s"};
-        for (int i = 0; i < 2; i++) {
-            snprintf(path, sizeof path, tries[i], name);
-            json_t *j = json_load_file(path, 0, NULL);
-            if (!j) continue;
-            int has = json_object_get(j, "circles") != NULL;
-            int rc = has ? circles_defs_parse(j, out, err, errlen) : GP_OK;
-            json_decref(j);
-            if (rc) return rc;
-            if (has) {
-                if (source) snprintf(source, sourcelen, "%s", path);
-                return GP_OK;
-            }
-        }
+    int rc = rules_load(profile, &rules, why, sizeof why);
+    if (rc && profile) return err_set(err, errlen, rc, "%s", why);
+    const json_t *root = rc ? NULL : rules_json(rules);
+    if (root && json_object_get(root, "circles")) {
+        rc = circles_defs_parse(root, out, err, errlen);
+        if (!rc && source) snprintf(source, sourcelen, "profile %s", rules_name(rules));
+        rules_free(rules);
+        return rc;
     }
+    /* No profile found (run outside the repository) or one without circles: the built-in numbers. */
     if (source) snprintf(source, sourcelen, "built-in GB 50180-2018 defaults");
+    rules_free(rules);
     return (*out = circles_defs_default()) ? GP_OK : GP_ENOMEM;
+}
+
+int circles_defs_for_store(struct store *st, circles_defs_t **out, char *source, size_t sourcelen, char *err, size_t errlen) {
+    char name[256] = "";
+    int named = store_meta_get(st, "profile", name, sizeof name) == GP_OK && *name;
+    return circles_defs_load(named ? name : NULL, out, source, sourcelen, err, errlen);
 }
 
 int circles_layer_wkb(GEOSContextHandle_t g, circles_data_t *d, const circles_defs_t *defs, circles_mode_t mode,
@@ -846,4 +963,21 @@ void circles_layer_free(circles_layer_t *layer) {
     free(layer->wkb_len);
     free(layer->types);
     memset(layer, 0, sizeof *layer);
+}
+
+int circles_store_layer(GEOSContextHandle_t g, struct store *st, circles_mode_t mode, circles_defs_t **defs,
+                        circles_layer_t *layer, char *err, size_t errlen) {
+    circles_data_t *d = NULL;
+    memset(layer, 0, sizeof *layer);
+    int rc = circles_defs_for_store(st, defs, NULL, 0, err, errlen);
+    if (!rc) rc = circles_data_load(g, st, &d, err, errlen);
+    if (rc == GP_ENOTFOUND) rc = GP_OK;   /* an empty database: no circles */
+    if (!rc && d && mode == CIRCLES_NETWORK && d->n_roads == 0) mode = CIRCLES_STRAIGHT;
+    if (!rc && d) rc = circles_layer_wkb(g, d, *defs, mode, layer, err, errlen);
+    circles_data_free(g, d);
+    if (rc) {
+        circles_defs_free(*defs);
+        *defs = NULL;
+    }
+    return rc;
 }

@@ -27,6 +27,9 @@ typedef struct circles_def {
     double minutes;             /* 0 when not given */
     double walk_m_per_min;      /* 0 when not given */
     int required;               /* counts for the "complete life circle" check */
+    int match_all;              /* 1 ("match": "all", the default): a building is inside the circle
+                                 * only when a facility of every type reaches it; 0 ("any"): one of
+                                 * any type is enough */
 } circles_def_t;
 
 typedef struct circles_defs {
@@ -48,6 +51,8 @@ void circles_defs_free(circles_defs_t *defs);   /* accepts NULL */
 int circles_defs_set(circles_defs_t *defs, const char *overrides, char *err, size_t errlen);
 const circles_def_t *circles_defs_find(const circles_defs_t *defs, const char *id);
 int circles_def_has_type(const circles_def_t *def, const char *type);
+/* Whether a facility of facility_type serves def, restricted to only_type when it is not NULL. */
+int circles_def_serves(const circles_def_t *def, const char *only_type, const char *facility_type);
 /* Walking distance budget over the network: minutes × speed when both are given, else radius_m. */
 double circles_def_budget_m(const circles_def_t *def);
 
@@ -128,14 +133,15 @@ int circles_data_load_geojson(GEOSContextHandle_t gctx, const char *const paths[
                               int *skipped, char *err, size_t errlen);
 
 /* ---- Circles ---------------------------------------------------------------------------------- */
-/* Network reach of the facilities of def (all of them when facility < 0, else that one index),
- * after circles_data_network. *out is NULL-free: nsrc may be 0. Caller frees with roadnet_reach_free.
+/* Network reach of the facilities of def (of type only_type when not NULL; just facility index
+ * `facility` when >= 0), after circles_data_network. Caller frees *out with roadnet_reach_free.
  * *unsnapped counts facilities farther than snap_max_m from any road (may be NULL). */
-int circles_network_reach(circles_data_t *d, const circles_def_t *def, int facility, roadnet_reach_t **out,
-                          int *unsnapped);
+int circles_network_reach(circles_data_t *d, const circles_def_t *def, int facility, const char *only_type,
+                          roadnet_reach_t **out, int *unsnapped);
 
 /* The circle of one facility (index into d->facilities) or, with facility < 0, the dissolved
- * circle of every facility of def's types, in the metric CRS (metric != 0) or lon/lat. buffer_m is
+ * circle of def's facilities (match "all": the intersection over its types of each type's union;
+ * "any": the union of all), in the metric CRS (metric != 0) or lon/lat. buffer_m is
  * the width around reached roads (network mode; defs->network_buffer_m). May be an empty polygon.
  * Caller frees; NULL with err on failure (network mode without roads: GP_ENOTFOUND's sentence). */
 GEOSGeometry *circles_area(GEOSContextHandle_t gctx, circles_data_t *d, const circles_def_t *def, int facility,
@@ -150,9 +156,12 @@ enum { CIRCLES_PER_FACILITY = 0, CIRCLES_PER_TYPE = 1, CIRCLES_PER_COMMUNITY = 2
 int circles_geojson(GEOSContextHandle_t gctx, circles_data_t *d, const circles_defs_t *defs, const char *only_id,
                     circles_mode_t mode, int per, buf_t *out, char *err, size_t errlen);
 
-/* The definitions for a database: the profile named by meta "profile" (geodata/profiles/<name>.json,
- * or the value as a path) when it has a "circles" section, else the built-in defaults. source (may
- * be NULL) receives which. Returns 0 and *out (circles_defs_free), or the profile's parse error. */
+/* The definitions of a rule profile (rules_load: a name such as "national", or a JSON file; NULL
+ * for the default profile), inheritance applied, from its "circles" section. With profile NULL and
+ * no profile found, or a profile without circles, the built-in defaults. source (may be NULL) says
+ * which. Returns 0 and *out (circles_defs_free), or the profile's load/parse error. */
+int circles_defs_load(const char *profile, circles_defs_t **out, char *source, size_t sourcelen, char *err, size_t errlen);
+/* The same for a database: the profile named by its meta "profile", else the default. */
 int circles_defs_for_store(struct store *st, circles_defs_t **out, char *source, size_t sourcelen, char *err, size_t errlen);
 
 /* The tile renderer's circles layer: one dissolved lon/lat (Multi)Polygon per circle with sites,
@@ -167,6 +176,11 @@ typedef struct circles_layer {
 int circles_layer_wkb(GEOSContextHandle_t gctx, circles_data_t *d, const circles_defs_t *defs, circles_mode_t mode,
                       circles_layer_t *layer, char *err, size_t errlen);
 void circles_layer_free(circles_layer_t *layer);   /* accepts NULL; frees the arrays, not the struct */
+/* The same straight from a database: loads the rules (circles_defs_for_store) and the data, and
+ * fills layer (network mode falls back to straight when there are no roads). An empty database
+ * gives an empty layer. On success the caller frees *defs (after the layer: types point into it). */
+int circles_store_layer(GEOSContextHandle_t gctx, struct store *st, circles_mode_t mode, circles_defs_t **defs,
+                        circles_layer_t *layer, char *err, size_t errlen);
 
 /* Maps an OSM "key=value" category (facilities_points.geojson) to a facility type id, or NULL:
  * amenity=school -> school, shop=supermarket|convenience -> supermarket, amenity=clinic|doctors,

@@ -19,7 +19,7 @@ typedef struct circles_cli {
 
 #define CIRCLES_CLI_OPTS(c)                                                                                      \
     {"db", 's', &(c).db, "database file (ignored when GeoJSON files are given)"},                               \
-    {"profile", 's', &(c).profile, "rule profile JSON with a \"circles\" section (default: built-in GB 50180-2018)"}, \
+    {"profile", 's', &(c).profile, "rule profile name or JSON file (default: the database's, else hohhot-2023)"}, \
     {"set", 's', &(c).set, "overrides, e.g. life_15min.radius_m=800,network_buffer_m=40"},                       \
     {"mode", 's', &(c).mode, "straight or network (along the roads)"},                                          \
     {"facilities", 's', &(c).paths[CIRCLES_LAYER_FACILITIES], "GeoJSON facilities instead of --db"},             \
@@ -45,17 +45,11 @@ static int circles_cli_setup(circles_cli_t *c, GEOSContextHandle_t g, circles_de
     if (!strcmp(c->mode, "network")) *mode = CIRCLES_NETWORK;
     else if (!strcmp(c->mode, "straight")) *mode = CIRCLES_STRAIGHT;
     else return cli_fail("--mode: expected straight or network, not '%s'", c->mode);
-    if (c->profile) {
-        json_error_t je;
-        json_t *j = json_load_file(c->profile, 0, &je);
-        if (!j) return cli_fail("%s:%d: %s", c->profile, je.line, je.text);
-        int rc = circles_defs_parse(j, defs, err, sizeof err);
-        json_decref(j);
-        if (rc) return cli_fail("%s: %s", c->profile, err);
-    }
+    char source[600] = "";
+    if (c->profile && circles_defs_load(c->profile, defs, source, sizeof source, err, sizeof err)) return cli_fail("%s", err);
     int files = 0;
     for (int k = 0; k < CIRCLES_N_LAYERS; k++) files |= c->paths[k] != NULL;
-    if (!*defs && files && !(*defs = circles_defs_default())) return cli_fail("out of memory");
+    if (!*defs && files && circles_defs_load(NULL, defs, source, sizeof source, err, sizeof err)) return cli_fail("%s", err);
     double t0 = log_now();
     if (files) {
         int skipped = 0;
@@ -64,13 +58,12 @@ static int circles_cli_setup(circles_cli_t *c, GEOSContextHandle_t g, circles_de
     } else {
         store_t *st;
         if (store_open(c->db, STORE_READONLY, &st, err, sizeof err)) return cli_fail("%s", err);
-        char source[600] = "";
         int rc = *defs ? GP_OK : circles_defs_for_store(st, defs, source, sizeof source, err, sizeof err);
         if (!rc) rc = circles_data_load(g, st, d, err, sizeof err);
         store_close(st);
         if (rc) return cli_fail("%s", err);
-        if (*source) log_info("circle rules: %s", source);
     }
+    if (*source) log_info("circle rules: %s", source);
     if (c->set && circles_defs_set(*defs, c->set, err, sizeof err)) return cli_fail("--set: %s", err);
     (*d)->node_crossings = c->node_crossings;
     log_info("loaded %d facilities, %d buildings, %d communities, %d grids, %d roads in %.2f s (metric CRS EPSG:%d)",
@@ -217,10 +210,11 @@ end:
 int cmd_gaps(int argc, char **argv) {
     circles_cli_t c;
     circles_cli_init(&c);
-    const char *circle = NULL, *candidates = "both", *format = "text";
+    const char *circle = NULL, *candidates = "both", *format = "text", *type = NULL;
     int k = 5, max_candidates = 2000;
     const cli_opt_t opts[] = {CIRCLES_CLI_OPTS(c),
                               {"circle", 's', &circle, "the circle to fill (required), e.g. health_10min"},
+                              {"type", 's', &type, "facility type of the new sites (default: the one most households lack)"},
                               {"k", 'i', &k, "number of new sites to suggest"},
                               {"candidates", 's', &candidates, "buildings (uncovered ones), grids (centroids) or both"},
                               {"max-candidates", 'i', &max_candidates, "sample uncovered buildings down to this many"},
@@ -243,6 +237,7 @@ int cmd_gaps(int argc, char **argv) {
     circles_mode_t mode;
     coverage_t *cov = NULL;
     coverage_gap_t *picks = NULL;
+    coverage_counts_t before;
     int npicks = 0;
     buf_t out = {0};
     char err[512] = "";
@@ -251,16 +246,16 @@ int cmd_gaps(int argc, char **argv) {
     int def = circles_cli_find(defs, circle);
     if (def < 0) { rc = cli_fail("--circle: unknown circle '%s'", circle); goto end; }
     if (coverage_compute(g, d, defs, mode, 1.0, &cov, err, sizeof err) ||
-        coverage_gaps(g, d, cov, def, k, cand, max_candidates, &picks, &npicks, err, sizeof err)) {
+        coverage_gaps(g, d, cov, def, &type, k, cand, max_candidates, &before, &picks, &npicks, err, sizeof err)) {
         rc = cli_fail("%s", err);
         goto end;
     }
     if (!strcmp(format, "json")) {
-        coverage_gaps_json(cov, def, picks, npicks, &out);
+        coverage_gaps_json(cov, def, type, &before, picks, npicks, &out);
     } else {
-        int64_t covered = cov->city.covered[def].v[COV_HOUSEHOLDS], total = cov->city.total.v[COV_HOUSEHOLDS];
-        buf_printf(&out, "%s (%s): %lld of %lld households covered now (%s mode)\n", defs->defs[def].id, defs->defs[def].label,
-                   (long long)covered, (long long)total, circles_mode_name(mode));
+        int64_t covered = before.v[COV_HOUSEHOLDS], total = cov->city.total.v[COV_HOUSEHOLDS];
+        buf_printf(&out, "%s (%s), new %s sites: %lld of %lld households reached now (%s mode)\n", defs->defs[def].id,
+                   defs->defs[def].label, type ? type : "any-type", (long long)covered, (long long)total, circles_mode_name(mode));
         buf_printf(&out, "%-4s %-9s %-16s %12s %11s %10s %10s\n", "rank", "kind", "fid/grid", "lon", "lat", "+households", "total");
         for (int i = 0; i < npicks; i++) {
             char id[40];

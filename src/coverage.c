@@ -43,22 +43,21 @@ static int coverage_near_visit(void *user, int item) {
     return dx * dx + dy * dy <= s->r2;   /* non-zero stops the query: covered */
 }
 
-/* Straight mode for one circle: marks covered buildings in column c. */
-static int coverage_straight(circles_data_t *d, const circles_def_t *def, unsigned char *covered, int stride, int c,
-                             int *nfac) {
+/* Straight mode: hit[b] = 1 when a facility of def (of only_type when not NULL) is within radius_m. */
+static int coverage_straight(const circles_data_t *d, const circles_def_t *def, const char *only_type, unsigned char *hit) {
     int *ids = malloc((size_t)(d->n_facilities ? d->n_facilities : 1) * sizeof *ids);
     double *boxes = malloc((size_t)(d->n_facilities ? d->n_facilities : 1) * 4 * sizeof *boxes);
     int n = 0, rc = GP_OK;
     roadnet_index_t ix = {0};
+    memset(hit, 0, (size_t)d->n_buildings);
     if (!ids || !boxes) { rc = GP_ENOMEM; goto end; }
     for (int i = 0; i < d->n_facilities; i++) {
-        if (!circles_def_has_type(def, d->facilities[i].type)) continue;
+        if (!circles_def_serves(def, only_type, d->facilities[i].type)) continue;
         ids[n] = i;
         boxes[4 * n] = boxes[4 * n + 2] = d->facilities[i].x;
         boxes[4 * n + 1] = boxes[4 * n + 3] = d->facilities[i].y;
         n++;
     }
-    *nfac = n;
     if (n == 0) goto end;
     if ((rc = roadnet_index_build(&ix, boxes, n, def->radius_m))) goto end;
     coverage_near_t s = {.d = d, .ids = ids, .r2 = def->radius_m * def->radius_m};
@@ -66,8 +65,7 @@ static int coverage_straight(circles_data_t *d, const circles_def_t *def, unsign
     for (int b = 0; b < d->n_buildings; b++) {
         s.x = d->buildings[b].x;
         s.y = d->buildings[b].y;
-        if (roadnet_index_query(&ix, s.x - r, s.y - r, s.x + r, s.y + r, coverage_near_visit, &s))
-            covered[(size_t)b * stride + c] = 1;
+        hit[b] = roadnet_index_query(&ix, s.x - r, s.y - r, s.x + r, s.y + r, coverage_near_visit, &s) != 0;
     }
 end:
     roadnet_index_free(&ix);
@@ -76,18 +74,44 @@ end:
     return rc;
 }
 
-static int coverage_network(circles_data_t *d, const circles_def_t *def, double buffer_m, unsigned char *covered,
-                            int stride, int c, int *nfac, int *unsnapped) {
+/* Network mode: hit[b] = 1 when the building is within buffer_m of a road piece reached from a
+ * facility of def (of only_type) within the walking budget. */
+static int coverage_network(circles_data_t *d, const circles_def_t *def, const char *only_type, double buffer_m,
+                            unsigned char *hit, int *unsnapped) {
     roadnet_reach_t *r;
-    *nfac = 0;
-    for (int i = 0; i < d->n_facilities; i++) *nfac += circles_def_has_type(def, d->facilities[i].type);
-    int rc = circles_network_reach(d, def, -1, &r, unsnapped);
+    int missed = 0;
+    int rc = circles_network_reach(d, def, -1, only_type, &r, &missed);
     if (rc) return rc;
+    *unsnapped += missed;
     for (int b = 0; b < d->n_buildings; b++)
-        if (isfinite(roadnet_reach_nearest(r, d->buildings[b].x, d->buildings[b].y, buffer_m)))
-            covered[(size_t)b * stride + c] = 1;
+        hit[b] = isfinite(roadnet_reach_nearest(r, d->buildings[b].x, d->buildings[b].y, buffer_m));
     roadnet_reach_free(r);
     return GP_OK;
+}
+
+/* One circle into column c of covered: one pass over all its types ("any"), or one per type
+ * ANDed together ("all"). */
+static int coverage_circle(circles_data_t *d, const circles_defs_t *defs, int c, circles_mode_t mode, unsigned char *covered,
+                           int *nfac, int *unsnapped) {
+    const circles_def_t *def = &defs->defs[c];
+    int passes = def->match_all && def->n_types > 1 ? def->n_types : 1, rc = GP_OK;
+    unsigned char *all = malloc((size_t)d->n_buildings + 1), *hit = calloc((size_t)d->n_buildings + 1, 1);
+    if (!all || !hit) { rc = GP_ENOMEM; goto end; }
+    memset(all, 1, (size_t)d->n_buildings + 1);
+    *nfac = 0;
+    for (int i = 0; i < d->n_facilities; i++) *nfac += circles_def_has_type(def, d->facilities[i].type);
+    for (int p = 0; p < passes && !rc; p++) {
+        const char *only = passes > 1 ? def->facility_types[p] : NULL;
+        rc = mode == CIRCLES_NETWORK ? coverage_network(d, def, only, defs->network_buffer_m, hit, unsnapped)
+                                     : coverage_straight(d, def, only, hit);
+        for (int b = 0; b < d->n_buildings; b++) all[b] &= hit[b];
+        memset(hit, 0, (size_t)d->n_buildings + 1);
+    }
+    for (int b = 0; b < d->n_buildings && !rc; b++) covered[(size_t)b * defs->n + c] = all[b];
+end:
+    free(all);
+    free(hit);
+    return rc;
 }
 
 static int coverage_area_init(coverage_area_t *a, int n_defs) {
@@ -133,10 +157,7 @@ int coverage_compute(GEOSContextHandle_t g, circles_data_t *d, const circles_def
     for (int i = 0; i < d->n_grids; i++)
         if (coverage_area_init(&cov->grids[i], nd)) goto end;
     for (int c = 0; c < nd; c++) {
-        rc = mode == CIRCLES_NETWORK
-                 ? coverage_network(d, &defs->defs[c], defs->network_buffer_m, cov->covered, nd, c, &cov->facilities[c],
-                                    &cov->unsnapped[c])
-                 : coverage_straight(d, &defs->defs[c], cov->covered, nd, c, &cov->facilities[c]);
+        rc = coverage_circle(d, defs, c, mode, cov->covered, &cov->facilities[c], &cov->unsnapped[c]);
         if (rc) { err_set(err, errlen, rc, "circle %s: coverage failed (%s)", defs->defs[c].id, err_name(rc)); goto end; }
     }
     for (int b = 0; b < d->n_buildings; b++) {
@@ -407,8 +428,9 @@ static int coverage_cand_better(const circles_data_t *d, const coverage_cand_t *
     return strcmp(d->grids[a->grid].code, d->grids[b->grid].code) < 0;
 }
 
-int coverage_gaps(GEOSContextHandle_t g, const circles_data_t *d, const coverage_t *cov, int def, int k, int candidates,
-                  int max_candidates, coverage_gap_t **picks, int *npicks, char *err, size_t errlen) {
+int coverage_gaps(GEOSContextHandle_t g, const circles_data_t *d, const coverage_t *cov, int def, const char **type, int k,
+                  int candidates, int max_candidates, coverage_counts_t *before, coverage_gap_t **picks, int *npicks,
+                  char *err, size_t errlen) {
     assert(def >= 0 && def < cov->n_defs);
     const circles_def_t *cd = &cov->defs->defs[def];
     *picks = NULL;
@@ -421,8 +443,37 @@ int coverage_gaps(GEOSContextHandle_t g, const circles_data_t *d, const coverage
     coverage_gap_t *out = calloc((size_t)(k > 0 ? k : 1), sizeof *out);
     roadnet_index_t ix = {0};
     if (!uncovered || !boxes || !now || !out) goto end;
+    /* Which facility type the new sites would be: the one asked for; with "all" semantics and
+     * several types, the type the most households lack; otherwise the circle as a whole. */
+    if (*type && !circles_def_has_type(cd, *type)) {
+        rc = err_set(err, errlen, GP_EINVAL, "circle %s has no facility type '%s'", cd->id, *type);
+        free(uncovered);
+        free(boxes);
+        free(now);
+        free(out);
+        return rc;
+    }
+    if (!*type && cd->match_all && cd->n_types > 1) {
+        int64_t worst = -1;
+        for (int t = 0; t < cd->n_types; t++) {
+            if ((rc = coverage_straight(d, cd, cd->facility_types[t], now))) goto end;
+            int64_t lacking = 0;
+            for (int b = 0; b < d->n_buildings; b++) lacking += now[b] ? 0 : d->buildings[b].households;
+            if (lacking > worst) { worst = lacking; *type = cd->facility_types[t]; }
+        }
+    } else if (!*type && cd->n_types == 1) {
+        *type = cd->facility_types[0];
+    }
+    if (*type && cd->n_types > 1) {
+        if ((rc = coverage_straight(d, cd, *type, now))) goto end;
+    } else {
+        for (int b = 0; b < d->n_buildings; b++) now[b] = (unsigned char)coverage_is_covered(cov, b, def);
+    }
+    rc = GP_ENOMEM;
+    memset(before, 0, sizeof *before);
+    for (int b = 0; b < d->n_buildings; b++)
+        if (now[b]) coverage_add(before, &d->buildings[b]);
     for (int b = 0; b < d->n_buildings; b++) {
-        now[b] = (unsigned char)coverage_is_covered(cov, b, def);
         if (now[b]) continue;
         boxes[4 * nun] = boxes[4 * nun + 2] = d->buildings[b].x;
         boxes[4 * nun + 1] = boxes[4 * nun + 3] = d->buildings[b].y;
@@ -513,11 +564,14 @@ end:
     return rc;
 }
 
-int coverage_gaps_json(const coverage_t *cov, int def, const coverage_gap_t *picks, int npicks, buf_t *out) {
+int coverage_gaps_json(const coverage_t *cov, int def, const char *type, const coverage_counts_t *before,
+                       const coverage_gap_t *picks, int npicks, buf_t *out) {
     const circles_def_t *cd = &cov->defs->defs[def];
-    coverage_counts_t after = cov->city.covered[def];
+    coverage_counts_t after = *before;
     int rc = buf_puts(out, "{\"circle\":");
     if (!rc) rc = buf_json_string(out, cd->id);
+    if (!rc) rc = buf_puts(out, ",\"facility_type\":");
+    if (!rc) rc = type ? buf_json_string(out, type) : buf_puts(out, "null");
     if (!rc) rc = buf_printf(out, ",\"mode\":\"%s\",\"radius_m\":", circles_mode_name(cov->mode));
     if (!rc) rc = buf_double(out, cd->radius_m, 1);
     if (!rc) rc = buf_puts(out, ",\"total\":{");

@@ -69,14 +69,22 @@ typedef struct coverage_gap {
     coverage_counts_t added;      /* newly covered by this pick, after the earlier picks */
 } coverage_gap_t;
 
-/* Suggests up to k new sites for circle def (index into cov->defs) by greedy maximal covering:
- * candidates are uncovered buildings (sampled evenly down to max_candidates) and/or grid centroids
- * (point on surface); each round picks the candidate whose straight-line circle of radius_m adds the
- * most still-uncovered households (ties: buildings before grids, then lower fid/code). Stops early
- * when nothing more can be added. Returns 0 with *picks (free()) and *npicks. */
-int coverage_gaps(GEOSContextHandle_t gctx, const circles_data_t *d, const coverage_t *cov, int def, int k,
-                  int candidates, int max_candidates, coverage_gap_t **picks, int *npicks, char *err, size_t errlen);
-/* Appends {"circle":..,"radius_m":..,"before":{..},"after":{..},"sites":[{rank,kind,fid|grid_code,lon,lat,added:{..}}]}. */
-int coverage_gaps_json(const coverage_t *cov, int def, const coverage_gap_t *picks, int npicks, buf_t *out);
+/* Suggests up to k new sites for circle def (index into cov->defs) by greedy maximal covering.
+ * What a site brings: *type when not NULL (one of the circle's facility types; "gaining access to
+ * that type" is what counts); when *type is NULL, a circle matched "all" with several types uses the
+ * type the most households lack (and sets *type to it), a one-type circle that type, and an "any"
+ * circle coverage of the circle itself (as computed in cov). New sites reach radius_m in a straight
+ * line. Candidates are the buildings without it (sampled evenly down to max_candidates) and/or grid
+ * centroids (point on surface); each round picks the candidate adding the most households still
+ * without it (ties: buildings before grids, then lower fid/code); stops when nothing more can be
+ * added. Returns 0 with *picks (free()), *npicks and *before (the counts that have it now);
+ * GP_EINVAL when *type is not one of the circle's types. */
+int coverage_gaps(GEOSContextHandle_t gctx, const circles_data_t *d, const coverage_t *cov, int def, const char **type, int k,
+                  int candidates, int max_candidates, coverage_counts_t *before, coverage_gap_t **picks, int *npicks,
+                  char *err, size_t errlen);
+/* Appends {"circle","facility_type","mode","radius_m","total","before","sites":[{rank,kind,fid|grid_code,lon,lat,
+ * added}],"after"}. */
+int coverage_gaps_json(const coverage_t *cov, int def, const char *type, const coverage_counts_t *before,
+                       const coverage_gap_t *picks, int npicks, buf_t *out);
 
 #endif

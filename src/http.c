@@ -445,19 +445,15 @@ static int http_compressible(const char *ct) {
 
 static int http_accepts_gzip(struct MHD_Connection *conn) {
     const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    if (!ae) return 0;
-    const char *g = strcasestr(ae, "gzip");
+    const char *g = ae ? strcasestr(ae, "gzip") : NULL;
     if (!g) return 0;
-    /* "gzip;q=0" refuses it. */
+    /* "gzip;q=0" (or q=0.0) refuses it. */
     const char *q = g + 4;
     while (*q == ' ') q++;
-    if (*q == ';') {
-        q++;
-        while (*q == ' ') q++;
-        if (!strncmp(q, "q=0", 3) && (q[3] == '\0' || q[3] == ',' || (q[3] == '.' && strspn(q + 4, "0") && !isdigit((unsigned char)q[4 + strspn(q + 4, "0")]))))
-            return 0;
-    }
-    return 1;
+    if (*q != ';') return 1;
+    q++;
+    while (*q == ' ') q++;
+    return strncasecmp(q, "q=", 2) || strtod(q + 2, NULL) > 0;
 }
 
 static int http_gzip(const void *in, size_t inlen, int level, buf_t *out) {
@@ -498,9 +494,12 @@ static int http_etag_matches(const char *inm, const char *etag) {
     return 0;
 }
 
+/* What MHD hands back to the free callback of a zero-copy response. */
+typedef struct http_ref_holder { http_release_fn release; void *cls; } http_ref_holder_t;
+
 static void http_ref_free(void *cls) {
-    http_res_t *holder = cls;
-    holder->ref_release(holder->ref_cls);
+    http_ref_holder_t *holder = cls;
+    holder->release(holder->cls);
     free(holder);
 }
 
@@ -531,18 +530,13 @@ static enum MHD_Result http_send(http_server_t *srv, struct MHD_Connection *conn
         len = 0;
     } else if (res->ref_data) {
         /* The release callback must run exactly once, when MHD frees the response. */
-        http_res_t *holder = malloc(sizeof *holder);
-        if (holder) {
-            holder->ref_release = res->ref_release;
-            holder->ref_cls = res->ref_cls;
+        http_ref_holder_t *holder = res->ref_release ? malloc(sizeof *holder) : NULL;
+        if (holder || !res->ref_release) {
+            if (holder) *holder = (http_ref_holder_t){res->ref_release, res->ref_cls};
             struct MHD_IoVec iov = {res->ref_data, res->ref_len};
-            r = MHD_create_response_from_iovec(&iov, 1, res->ref_release ? http_ref_free : NULL, holder);
-            if (r) {
-                res->ref_release = NULL; /* now MHD's */
-                if (!holder->ref_release) free(holder);
-            } else {
-                free(holder);
-            }
+            r = MHD_create_response_from_iovec(&iov, 1, holder ? http_ref_free : NULL, holder);
+            if (r) res->ref_release = NULL; /* now MHD's */
+            else free(holder);
         }
     } else if (gzip) {
         buf_t z = {0};
@@ -659,6 +653,7 @@ static enum MHD_Result http_dispatch(http_server_t *srv, struct MHD_Connection *
 
     const http_route_t *route = NULL;
     int allowed_elsewhere = 0;
+    char allow[64] = "";
     char scratch[4096];
     const char *names[HTTP_MAX_PARAMS], *values[HTTP_MAX_PARAMS];
     int nparams = -1;
@@ -666,14 +661,28 @@ static enum MHD_Result http_dispatch(http_server_t *srv, struct MHD_Connection *
         for (const http_route_t *rt = http_modules[m]->routes; rt && rt->method; rt++) {
             int n = http_route_match(rt->pattern, url, scratch, sizeof scratch, names, values, HTTP_MAX_PARAMS);
             if (n < 0) continue;
-            if (strcmp(rt->method, meth)) { allowed_elsewhere = 1; continue; }
+            if (strcmp(rt->method, meth)) {
+                allowed_elsewhere = 1;
+                if (!strstr(allow, rt->method) && strlen(allow) + strlen(rt->method) + 8 < sizeof allow)
+                    snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s%s", *allow ? ", " : "", rt->method,
+                             strcmp(rt->method, "GET") ? "" : ", HEAD");
+                continue;
+            }
             route = rt;
             nparams = n;
             break;
         }
     }
     if (!route) {
-        if (allowed_elsewhere) return http_fail(srv, conn, hc, method, 405, "method %s is not allowed on %.200s", method, url);
+        if (allowed_elsewhere) {
+            http_res_t res;
+            memset(&res, 0, sizeof res);
+            http_error(&res, 405, http_status_name(405), "method %s is not allowed on %.200s (allowed: %s)", method, url, allow);
+            http_res_header(&res, "Allow", allow);
+            enum MHD_Result r = http_send(srv, conn, hc, &res, method);
+            http_res_clear(&res);
+            return r;
+        }
         return http_fail(srv, conn, hc, method, 404, "no resource at %.200s", url);
     }
 

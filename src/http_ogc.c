@@ -620,6 +620,7 @@ static int ogc_landing(http_req_t *req, http_res_t *res) {
     buf_puts(b, "{\"title\":\"gridplan\",\"description\":\"Community grid planning data: communities, grids, buildings, "
                 "facilities, streets, roads and computed collections\",\"links\":[");
     ogc_link(b, req->base_url, "/", "self", "application/json", "this document", 0);
+    ogc_link(b, req->base_url, "/openapi", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "API definition", 1);
     ogc_link(b, req->base_url, "/conformance", "conformance", "application/json", "conformance classes", 1);
     ogc_link(b, req->base_url, "/collections", "data", "application/json", "collections", 1);
     buf_puts(b, "]}\n");
@@ -630,6 +631,31 @@ static int ogc_conformance(http_req_t *req, http_res_t *res) {
     if (ogc_check_f(req, res)) return 0;
     buf_puts(&res->body, "{\"conformsTo\":[\"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core\","
                          "\"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson\"]}\n");
+    return 0;
+}
+
+/* The API definition the landing page links as service-desc (OGC API - Features Core asks for one):
+ * the OGC paths with their parameters; the planning API is described in the README. */
+static int ogc_openapi(http_req_t *req, http_res_t *res) {
+    (void)req;
+    buf_puts(&res->body,
+        "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"gridplan\",\"version\":\"1\",\"description\":\"OGC API - Features "
+        "(Core, GeoJSON) over the gridplan database\"},\"paths\":{"
+        "\"/\":{\"get\":{\"summary\":\"landing page\",\"responses\":{\"200\":{\"description\":\"links\"}}}},"
+        "\"/conformance\":{\"get\":{\"summary\":\"conformance classes\",\"responses\":{\"200\":{\"description\":\"conformsTo\"}}}},"
+        "\"/collections\":{\"get\":{\"summary\":\"collections\",\"responses\":{\"200\":{\"description\":\"collections\"}}}},"
+        "\"/collections/{collectionId}\":{\"get\":{\"summary\":\"one collection\",\"parameters\":[{\"$ref\":\"#/components/parameters/collectionId\"}],"
+        "\"responses\":{\"200\":{\"description\":\"collection\"},\"404\":{\"description\":\"unknown collection\"}}}},"
+        "\"/collections/{collectionId}/items\":{\"get\":{\"summary\":\"features\",\"parameters\":[{\"$ref\":\"#/components/parameters/collectionId\"},"
+        "{\"name\":\"bbox\",\"in\":\"query\",\"style\":\"form\",\"explode\":false,\"schema\":{\"type\":\"array\",\"minItems\":4,\"maxItems\":4,\"items\":{\"type\":\"number\"}}},"
+        "{\"name\":\"limit\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":10000,\"default\":10}},"
+        "{\"name\":\"offset\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}}],"
+        "\"responses\":{\"200\":{\"description\":\"GeoJSON FeatureCollection\",\"content\":{\"application/geo+json\":{}}},\"400\":{\"description\":\"bad parameter\"}}}},"
+        "\"/collections/{collectionId}/items/{featureId}\":{\"get\":{\"summary\":\"one feature\",\"parameters\":[{\"$ref\":\"#/components/parameters/collectionId\"},"
+        "{\"name\":\"featureId\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"integer\"}}],"
+        "\"responses\":{\"200\":{\"description\":\"GeoJSON Feature\",\"content\":{\"application/geo+json\":{}}},\"404\":{\"description\":\"unknown feature\"}}}}},"
+        "\"components\":{\"parameters\":{\"collectionId\":{\"name\":\"collectionId\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}}}}\n");
+    res->content_type = "application/vnd.oai.openapi+json;version=3.0";
     return 0;
 }
 
@@ -847,6 +873,7 @@ static int ogc_item(http_req_t *req, http_res_t *res) {
 static const http_route_t ogc_routes[] = {
     {"GET", "/", ogc_landing, AUTH_NONE},
     {"GET", "/conformance", ogc_conformance, AUTH_NONE},
+    {"GET", "/openapi", ogc_openapi, AUTH_NONE},
     {"GET", "/collections", ogc_collections, AUTH_NONE},
     {"GET", "/collections/{id}", ogc_collection, AUTH_NONE},
     {"GET", "/collections/{id}/items", ogc_items, AUTH_NONE},

@@ -5,6 +5,7 @@
  * costs a hash lookup and no copy. ETag is the tile's content hash; the framework answers 304 on
  * If-None-Match. Cache-Control: no-cache makes clients revalidate so edits show at once. */
 #include "cache_serve.h"
+#include "circles.h"
 #include "err.h"
 #include "geo.h"
 #include "http.h"
@@ -24,10 +25,28 @@ static size_t tiles_memory_bytes(void) {
     return mb && *mb ? (size_t)strtoul(mb, NULL, 10) << 20 : (size_t)256 << 20;
 }
 
+/* The circles layer: the service circles dissolved per circle id (circles_store_layer), recomputed
+ * from the database at start-up and after a change that may move facilities. */
+static void tiles_feed_circles(GEOSContextHandle_t g, store_t *st) {
+    circles_defs_t *defs = NULL;
+    circles_layer_t layer;
+    char err[256];
+    if (circles_store_layer(g, st, CIRCLES_STRAIGHT, &defs, &layer, err, sizeof err) ||
+        cache_serve_set_circles(tiles_cs, layer.n, (const unsigned char *const *)layer.wkb, layer.wkb_len, layer.types, err,
+                                sizeof err))
+        log_warn("tiles: circles layer: %s", err);
+    circles_layer_free(&layer);
+    circles_defs_free(defs);
+}
+
 static int tiles_init(const http_config_t *cfg, store_t *st, char *err, size_t errlen) {
-    (void)st;
-    return cache_serve_open(cfg->db, render_style_default_path(), cfg->tiles_dir && *cfg->tiles_dir ? cfg->tiles_dir : NULL,
-                            tiles_memory_bytes(), &tiles_cs, err, errlen);
+    int rc = cache_serve_open(cfg->db, render_style_default_path(), cfg->tiles_dir && *cfg->tiles_dir ? cfg->tiles_dir : NULL,
+                              tiles_memory_bytes(), &tiles_cs, err, errlen);
+    if (rc) return rc;
+    GEOSContextHandle_t g = geo_ctx_new();
+    tiles_feed_circles(g, st);
+    geo_ctx_free(g);
+    return 0;
 }
 
 static int tiles_worker_init(http_worker_t *w, char *err, size_t errlen) {
@@ -46,11 +65,11 @@ static void tiles_shutdown(void) {
 }
 
 static void tiles_data_changed(http_worker_t *w, const http_change_t *change) {
-    (void)w;
-    (void)change;   /* the change log holds the exact before/after geometry: sync reads it */
+    /* The change log holds the exact before/after geometry: sync reads it. */
     char err[256];
     long expired = 0;
     if (cache_serve_sync(tiles_cs, &expired, err, sizeof err)) log_warn("tiles: %s", err);
+    if (!change->table || !strcmp(change->table, "facilities")) tiles_feed_circles(w->geos, w->store);
 }
 
 static void tiles_release(void *cls) { cache_tile_release(cls); }

@@ -433,6 +433,7 @@ static int import_key_cmp(const void *a, const void *b) {
 }
 
 static void import_check_duplicates(import_ctx_t *c, import_stream_t *stream) {
+    if (c->nkeys < 2) return;
     qsort(c->keys, c->nkeys, sizeof *c->keys, import_key_cmp);
     for (size_t i = 1; i < c->nkeys; i++) {
         if (strcmp(c->keys[i].key, c->keys[i - 1].key)) continue;

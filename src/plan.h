@@ -28,6 +28,8 @@ typedef struct plan_ctx {
 
 void plan_ctx_init(plan_ctx_t *ctx, GEOSContextHandle_t g);
 void plan_ctx_release(plan_ctx_t *ctx);   /* frees the transform, not the GEOS context */
+/* Measures (once per road layer) the envelope of every line of roads into ctx; 0 or GP_ENOMEM. */
+int plan_ctx_roads(plan_ctx_t *ctx, const GEOSGeometry *roads);
 /* A metric (UTM) copy of a lon/lat geometry; caller frees. NULL with err on failure. */
 GEOSGeometry *plan_metric(plan_ctx_t *ctx, const GEOSGeometry *lonlat, char *err, size_t errlen);
 
@@ -221,7 +223,8 @@ typedef struct plan_gridset {
 } plan_gridset_t;
 
 /* Divides every community of the city into grids under the grid band. A community with no buildings
- * is one grid. only >= 0 restricts to that community. */
+ * is one grid. only >= 0 restricts to that community. Runs $GRIDPLAN_THREADS (default: the CPU count)
+ * workers, each with its own GEOS context; the result does not depend on the thread count. */
 int plan_grids_city(plan_ctx_t *ctx, const plan_city_t *city, const rules_band_t *grid_band, int only,
                     plan_gridset_t **out, char *err, size_t errlen);
 void plan_gridset_free(GEOSContextHandle_t g, plan_gridset_t *gs);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <unistd.h>
 
 void plan_city_free(GEOSContextHandle_t g, plan_city_t *city) {
     if (!city) return;
@@ -65,11 +67,11 @@ static void quality_finish(plan_quality_t *q) {
 /* The next free community number under a street (prefix = 9-digit street code). */
 static int next_code(const plan_city_t *city, const char *street9, char *out) {
     for (int n = 1; n <= 999; n++) {
-        char code[16];
-        snprintf(code, sizeof code, "%.9s%03d", street9, n);
+        char code[24];
+        snprintf(code, sizeof code, "%.9s%03d", street9, n % 1000);
         int used = 0;
         for (size_t i = 0; i < city->ncomms && !used; i++) used = !strcmp(city->comms[i].code, code);
-        if (!used) { strcpy(out, code); return 0; }
+        if (!used) { memcpy(out, code, 13); return 0; }
     }
     return GP_EINFEASIBLE;
 }
@@ -130,7 +132,8 @@ int plan_city_split(plan_ctx_t *ctx, plan_city_t *city, int c, int k, const rule
         goto end;
     }
     /* Reserve every new code before touching the city, so a full street changes nothing. */
-    const char *street = cm->street_code[0] ? cm->street_code : cm->code;
+    char street[16];   /* a copy: grow_comms may move the community array */
+    snprintf(street, sizeof street, "%.9s", cm->street_code[0] ? cm->street_code : cm->code);
     char (*codes)[16] = calloc((size_t)s->k, sizeof *codes);
     if (!codes || grow_comms(city, (size_t)s->k)) { free(codes); rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
     cm = &city->comms[c];
@@ -300,36 +303,128 @@ void plan_gridset_free(GEOSContextHandle_t g, plan_gridset_t *gs) {
     free(gs);
 }
 
+/* City-wide grids run communities in parallel: each is independent. A worker owns its GEOS context
+ * and plan_ctx (PROJ transform), clones the community polygon before touching it (GEOS caches
+ * envelopes lazily, so shared geometry is only ever read through clones), and reads the road layer
+ * through bounds computed once up front. Results land in per-community slots and are stitched
+ * together in community order, so the output does not depend on the thread count. */
+typedef struct {
+    const plan_city_t *city;
+    const rules_band_t *band;
+    int only;
+    const size_t *bstart, *bidx;   /* CSR: buildings of community c are bidx[bstart[c] .. bstart[c+1]-1] */
+    plan_split_t **res;
+    char (*why)[256];
+    const double *road_bounds;
+    int nroads;
+    size_t next;
+    pthread_mutex_t mu;
+} grid_job_t;
+
+static void *grid_worker(void *arg) {
+    grid_job_t *job = arg;
+    GEOSContextHandle_t g = geo_ctx_new();
+    plan_ctx_t ctx;
+    plan_ctx_init(&ctx, g);
+    ctx.roads_seen = job->city->roads;
+    ctx.road_bounds = (double *)job->road_bounds;   /* borrowed: reset before release */
+    ctx.nroads = job->nroads;
+    plan_building_t *b = malloc((job->city->nblds + 1) * sizeof *b);
+    for (;;) {
+        pthread_mutex_lock(&job->mu);
+        size_t c = job->next++;
+        pthread_mutex_unlock(&job->mu);
+        if (c >= job->city->ncomms) break;
+        const plan_community_t *cm = &job->city->comms[c];
+        if ((job->only >= 0 && (int)c != job->only) || !cm->geom) continue;
+        size_t nb = job->bstart[c + 1] - job->bstart[c];
+        if (nb == 0) continue;
+        if (!b) { snprintf(job->why[c], sizeof job->why[c], "out of memory"); continue; }
+        for (size_t i = 0; i < nb; i++) b[i] = job->city->blds[job->bidx[job->bstart[c] + i]];
+        GEOSGeometry *area = GEOSGeom_clone_r(g, cm->geom);
+        char why[512] = "";
+        if (plan_grids(&ctx, area, b, nb, job->band, cm->code, job->city->roads, &job->res[c], why, sizeof why))
+            snprintf(job->why[c], sizeof job->why[c], "%.250s", why[0] ? why : "grid division failed");
+        GEOSGeom_destroy_r(g, area);
+    }
+    free(b);
+    ctx.road_bounds = NULL;
+    plan_ctx_release(&ctx);
+    geo_ctx_free(g);
+    return NULL;
+}
+
+static int grid_threads(void) {
+    const char *env = getenv("GRIDPLAN_THREADS");
+    int n = env && *env ? atoi(env) : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 16 ? 16 : n;
+}
+
 int plan_grids_city(plan_ctx_t *ctx, const plan_city_t *city, const rules_band_t *grid_band, int only,
                     plan_gridset_t **out, char *err, size_t errlen) {
     GEOSContextHandle_t g = ctx->g;
     double t0 = log_now();
     int rc = 0;
     size_t cap = city->ncomms * 4 + 16;
+    grid_job_t job = {.city = city, .band = grid_band, .only = only};
+    size_t *bstart = calloc(city->ncomms + 2, sizeof *bstart), *bidx = malloc((city->nblds + 1) * sizeof *bidx);
+    job.res = calloc(city->ncomms + 1, sizeof *job.res);
+    job.why = calloc(city->ncomms + 1, sizeof *job.why);
     plan_gridset_t *gs = calloc(1, sizeof *gs);
-    if (!gs) return err_set(err, errlen, GP_ENOMEM, "out of memory");
+    if (!gs || !bstart || !bidx || !job.res || !job.why) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
     gs->grids = malloc(cap * sizeof *gs->grids);
     gs->grid_community = malloc(cap * sizeof *gs->grid_community);
     gs->building_grid = malloc((city->nblds + 1) * sizeof *gs->building_grid);
     if (!gs->grids || !gs->grid_community || !gs->building_grid) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
-    for (size_t i = 0; i < city->nblds; i++) gs->building_grid[i] = -1;
+    for (size_t i = 0; i < city->nblds; i++) {
+        gs->building_grid[i] = -1;
+        if (city->blds[i].community >= 0) bstart[city->blds[i].community + 1]++;
+    }
+    for (size_t c = 0; c < city->ncomms; c++) bstart[c + 1] += bstart[c];
+    {
+        size_t *fill = calloc(city->ncomms + 1, sizeof *fill);
+        if (!fill) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
+        for (size_t i = 0; i < city->nblds; i++) {
+            int c = city->blds[i].community;
+            if (c >= 0) bidx[bstart[c] + fill[c]++] = i;
+        }
+        free(fill);
+    }
+    job.bstart = bstart;
+    job.bidx = bidx;
+    if (city->roads && plan_ctx_roads(ctx, city->roads)) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
+    job.road_bounds = ctx->road_bounds;
+    job.nroads = ctx->nroads;
+    pthread_mutex_init(&job.mu, NULL);
+    int nt = only >= 0 ? 1 : grid_threads();
+    pthread_t th[16];
+    int started = 0;
+    for (int t = 0; t < nt; t++)
+        if (pthread_create(&th[t], NULL, grid_worker, &job) == 0) started++;
+    if (started == 0) grid_worker(&job);
+    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&job.mu);
+
     gs->quality.contiguous = gs->quality.valid = 1;
     for (size_t c = 0; c < city->ncomms; c++) {
         const plan_community_t *cm = &city->comms[c];
         if ((only >= 0 && (int)c != only) || !cm->geom) continue;
-        size_t nb, *idx;
-        plan_building_t *b = buildings_of(city, (int)c, &nb, &idx);
-        if (!b) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
-        plan_split_t *s = NULL;
-        char why[512] = "";
-        int src = nb ? plan_grids(ctx, cm->geom, b, nb, grid_band, cm->code, city->roads, &s, why, sizeof why) : 1;
-        if (src) {
+        size_t nb = bstart[c + 1] - bstart[c];
+        plan_split_t *s = job.res[c];
+        job.res[c] = NULL;
+        if (!s) {
             /* No buildings (or no division possible): the whole community is its one grid. */
-            if (nb) { log_warn("community %s: grids: %s; kept as one grid", cm->code, why); gs->failed++; }
+            if (nb) {
+                log_warn("community %s: grids: %s; kept as one grid", cm->code, job.why[c]);
+                gs->failed++;
+            }
             s = calloc(1, sizeof *s);
+            if (!s || !(s->parts = calloc(1, sizeof *s->parts)) || !(s->building_part = calloc(nb + 1, sizeof *s->building_part))) {
+                plan_split_free(g, s);
+                rc = err_set(err, errlen, GP_ENOMEM, "out of memory");
+                goto end;
+            }
             s->k = 1;
-            s->parts = calloc(1, sizeof *s->parts);
-            s->building_part = calloc(nb + 1, sizeof *s->building_part);
             s->parts[0].geom = GEOSGeom_clone_r(g, cm->geom);
             s->parts[0].households = cm->households;
             s->parts[0].seq = 1;
@@ -345,17 +440,15 @@ int plan_grids_city(plan_ctx_t *ctx, const plan_city_t *city, const rules_band_t
             int *nc = ng ? realloc(gs->grid_community, cap * sizeof *nc) : NULL;
             if (ng) gs->grids = ng;
             if (nc) gs->grid_community = nc;
-            if (!ng || !nc) { plan_split_free(g, s); free(b); free(idx); rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
+            if (!ng || !nc) { plan_split_free(g, s); rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
         }
-        for (size_t i = 0; i < nb; i++) gs->building_grid[idx[i]] = (int)gs->n + s->building_part[i];
+        for (size_t i = 0; i < nb; i++) gs->building_grid[bidx[bstart[c] + i]] = (int)gs->n + s->building_part[i];
         for (int p = 0; p < s->k; p++) {
             gs->grids[gs->n] = s->parts[p];
             gs->grid_community[gs->n++] = (int)c;
             s->parts[p].geom = NULL;   /* moved */
         }
         plan_split_free(g, s);
-        free(b);
-        free(idx);
     }
     quality_finish(&gs->quality);
     gs->seconds = log_now() - t0;
@@ -363,6 +456,12 @@ int plan_grids_city(plan_ctx_t *ctx, const plan_city_t *city, const rules_band_t
     *out = gs;
     gs = NULL;
 end:
+    if (job.res)
+        for (size_t c = 0; c < city->ncomms; c++) plan_split_free(g, job.res[c]);
+    free(job.res);
+    free(job.why);
+    free(bstart);
+    free(bidx);
     plan_gridset_free(g, gs);
     return rc;
 }

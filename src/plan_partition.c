@@ -12,6 +12,7 @@
 #include <assert.h>
 #include <math.h>
 #include <metis.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,10 @@ static int part_connected(const plan_units_t *u, const int *part, int p, int ski
     return seen == total;
 }
 
+/* METIS 5.1 keeps its random generator in process-global state (GKlib), so two threads partitioning
+ * at once draw from each other's sequence and results stop being reproducible: calls are serialised. */
+static pthread_mutex_t metis_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* METIS on the units with comp[i] == c, writing parts offset..offset+k-1. */
 static int metis_component(const plan_units_t *u, const int *comp, int c, int k, int offset, int *part, char *err,
                            size_t errlen) {
@@ -105,7 +110,9 @@ static int metis_component(const plan_units_t *u, const int *comp, int c, int k,
         options[METIS_OPTION_NUMBERING] = 0;
         options[METIS_OPTION_UFACTOR] = 10;
         options[METIS_OPTION_SEED] = 1 + attempt;
+        pthread_mutex_lock(&metis_lock);
         int mrc = METIS_PartGraphKway(&nv, &ncon, xadj, adj, vw, NULL, adjw, &nparts, NULL, NULL, options, &objval, where);
+        pthread_mutex_unlock(&metis_lock);
         if (mrc != METIS_OK) { rc = err_set(err, errlen, GP_EGEOM, "METIS failed (code %d) on %d units, %d parts", mrc, (int)nv, k); goto end; }
         /* METIS may leave a part empty on tiny or very uneven graphs; try other seeds first. */
         int *count = calloc((size_t)k, sizeof *count), empty = 0;

@@ -177,25 +177,30 @@ static void road_cells(const road_index_t *ri, const double *s, int *cx0, int *c
     *cy1 = (int)fmin(ri->ny - 1, floor((hi_y - ri->y0) / ri->cell));
 }
 
+int plan_ctx_roads(plan_ctx_t *ctx, const GEOSGeometry *roads) {
+    if (ctx->roads_seen == roads) return 0;
+    /* Every community looks at the same road layer: measure each line's envelope once. */
+    GEOSContextHandle_t g = ctx->g;
+    int n = GEOSGetNumGeometries_r(g, roads);
+    double *b = malloc(((size_t)n + 1) * 4 * sizeof *b);
+    if (!b) return GP_ENOMEM;
+    for (int l = 0; l < n; l++)
+        if (geo_bounds(g, GEOSGetGeometryN_r(g, roads, l), &b[4 * l], &b[4 * l + 1], &b[4 * l + 2], &b[4 * l + 3]))
+            b[4 * l] = INFINITY;
+    free(ctx->road_bounds);
+    ctx->road_bounds = b;
+    ctx->nroads = n;
+    ctx->roads_seen = roads;
+    return 0;
+}
+
 /* Builds the index from the road lines inside the padded area envelope. Returns 0 (an empty index when
  * there are no roads) or GP_ENOMEM. */
 static int road_index_build(plan_ctx_t *ctx, const GEOSGeometry *roads, double kx, double minx, double miny,
                             double maxx, double maxy, road_index_t *ri) {
     GEOSContextHandle_t g = ctx->g;
     memset(ri, 0, sizeof *ri);
-    if (ctx->roads_seen != roads) {
-        /* Every community looks at the same road layer: measure each line's envelope once. */
-        int n = GEOSGetNumGeometries_r(g, roads);
-        double *b = malloc(((size_t)n + 1) * 4 * sizeof *b);
-        if (!b) return GP_ENOMEM;
-        for (int l = 0; l < n; l++)
-            if (geo_bounds(g, GEOSGetGeometryN_r(g, roads, l), &b[4 * l], &b[4 * l + 1], &b[4 * l + 2], &b[4 * l + 3]))
-                b[4 * l] = INFINITY;
-        free(ctx->road_bounds);
-        ctx->road_bounds = b;
-        ctx->nroads = n;
-        ctx->roads_seen = roads;
-    }
+    if (plan_ctx_roads(ctx, roads)) return GP_ENOMEM;
     ri->kx = kx;
     ri->cell = ROAD_NEAR_M / (DEG2RAD * EARTH_R);
     ri->x0 = minx * kx - 2 * ri->cell;
@@ -340,6 +345,39 @@ static int idx_cmp(const void *pa, const void *pb, void *user) {
     return *(const int *)pa - *(const int *)pb;
 }
 
+typedef struct { double minx, miny, maxx, maxy; size_t i; } unit_key_t;
+static int unit_key_cmp(const void *pa, const void *pb) {
+    const unit_key_t *a = pa, *b = pb;
+    if (a->miny != b->miny) return a->miny < b->miny ? -1 : 1;
+    if (a->minx != b->minx) return a->minx < b->minx ? -1 : 1;
+    if (a->maxy != b->maxy) return a->maxy < b->maxy ? -1 : 1;
+    if (a->maxx != b->maxx) return a->maxx < b->maxx ? -1 : 1;
+    return 0;
+}
+
+/* Reorders cells (and their interior points) by envelope; called before households are attached. */
+static int sort_units(GEOSContextHandle_t g, plan_units_t *u) {
+    unit_key_t *keys = malloc(u->n * sizeof *keys);
+    GEOSGeometry **cells = malloc(u->n * sizeof *cells);
+    double *x = malloc(u->n * sizeof *x), *y = malloc(u->n * sizeof *y);
+    if (!keys || !cells || !x || !y) { free(keys); free(cells); free(x); free(y); return GP_ENOMEM; }
+    for (size_t i = 0; i < u->n; i++) {
+        keys[i].i = i;
+        geo_bounds(g, u->cells[i], &keys[i].minx, &keys[i].miny, &keys[i].maxx, &keys[i].maxy);
+    }
+    qsort(keys, u->n, sizeof *keys, unit_key_cmp);
+    for (size_t k = 0; k < u->n; k++) {
+        cells[k] = u->cells[keys[k].i];
+        x[k] = u->x[keys[k].i];
+        y[k] = u->y[keys[k].i];
+    }
+    memcpy(u->cells, cells, u->n * sizeof *cells);
+    memcpy(u->x, x, u->n * sizeof *x);
+    memcpy(u->y, y, u->n * sizeof *y);
+    free(keys); free(cells); free(x); free(y);
+    return 0;
+}
+
 /* The Voronoi edges of the generators, trimmed to the area and noded with its boundary, as an array of
  * line pieces for GEOSPolygonize (caller frees each and the array).
  *
@@ -482,11 +520,16 @@ int plan_units_from_buildings(plan_ctx_t *ctx, const GEOSGeometry *area, const p
         GEOSGeom_destroy_r(g, p);
         if (!inside) continue;
         u->cells[u->n] = GEOSGeom_clone_r(g, f);
+        GEOSNormalize_r(g, u->cells[u->n]);
         u->x[u->n] = x;
         u->y[u->n] = y;
         u->n++;
     }
     if (u->n == 0) { rc = err_set(err, errlen, GP_EGEOM, "the area produced no faces (degenerate polygon?)"); goto end; }
+    /* GEOS returns faces in an order that varies from run to run (it follows memory addresses), and
+     * the partition depends on unit order: sort faces by envelope, and normalise their rings, so the
+     * same input always gives the same parts, whatever the thread or the run. */
+    if (sort_units(g, u)) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory"); goto end; }
 
     /* Each generator goes to the face containing it; a face with no generator belongs to the
      * nearest generator's cell (it is a piece of that cell cut off by the boundary) but stays a

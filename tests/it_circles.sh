@@ -11,7 +11,26 @@ fails=0
 ok() { echo "ok - $1"; }
 notok() { echo "not ok - $1: $2"; fails=$((fails + 1)); }
 export GRIDPLAN_QUIET=1
-HEL="--facilities $H/facilities_points.geojson --buildings $H/buildings.geojson"
+# The circle rules of these checks, written out (GB 50180-2018 numbers), so they do not move with
+# the shipped profiles.
+cat >"$tmp/circles.json" <<'JSON'
+{"name": "circles-it", "network_buffer_m": {"value": 50, "source": "test"}, "circles": {
+ "life_15min": {"label": "15分钟生活圈", "facility_types": ["community_service", "supermarket", "pharmacy"], "match": "any",
+   "radius_m": {"value": 1000, "source": "GB 50180-2018"}, "minutes": 15, "walk_m_per_min": 70, "required_for_life_circle": true},
+ "daily_10min": {"label": "10分钟生活服务圈", "facility_types": ["supermarket", "community_service", "kindergarten"], "match": "any",
+   "radius_m": 500, "minutes": 10, "walk_m_per_min": 70, "required_for_life_circle": true},
+ "health_10min": {"label": "10分钟健康服务圈", "facility_types": ["clinic", "pharmacy"], "match": "any",
+   "radius_m": 500, "minutes": 10, "walk_m_per_min": 70, "required_for_life_circle": true},
+ "culture_10min": {"label": "10分钟文化服务圈", "facility_types": ["culture"], "radius_m": 500, "minutes": 10, "walk_m_per_min": 70,
+   "required_for_life_circle": true},
+ "fitness_10min": {"label": "10分钟健身圈", "facility_types": ["fitness"], "radius_m": 500, "minutes": 10, "walk_m_per_min": 70,
+   "required_for_life_circle": true},
+ "five_min": {"label": "5分钟生活圈", "facility_types": ["community_service", "supermarket", "elder_care"], "match": "any",
+   "radius_m": 300, "minutes": 5, "walk_m_per_min": 70, "required_for_life_circle": false},
+ "fire_station": {"label": "微型消防站", "facility_types": ["fire_station"], "radius_m": 1000, "minutes": 3, "walk_m_per_min": null,
+   "required_for_life_circle": false}}}
+JSON
+HEL="--profile $tmp/circles.json --facilities $H/facilities_points.geojson --buildings $H/buildings.geojson"
 
 # 1. Dissolved circles per type: one MultiPolygon feature per circle that has sites, readable by GDAL.
 if "$GRIDPLAN" circles $HEL --per type --out "$tmp/type.geojson" 2>"$tmp/err"; then
@@ -60,7 +79,7 @@ else notok "network without roads" "$(cat "$tmp/err")"; fi
 # 7. Liechtenstein: municipalities as communities; per-community rows sum to the total.
 ogr2ogr -f GeoJSON "$tmp/comm.geojson" $L/admin_boundaries.geojson \
   -sql "SELECT name AS code, name FROM admin_boundaries WHERE admin_level = '8'" 2>/dev/null
-LIE="--facilities $L/facilities_points.geojson --buildings $L/buildings.geojson --communities $tmp/comm.geojson"
+LIE="--profile $tmp/circles.json --facilities $L/facilities_points.geojson --buildings $L/buildings.geojson --communities $tmp/comm.geojson"
 "$GRIDPLAN" coverage $LIE --format csv --out "$tmp/li.csv" 2>"$tmp/err"
 sums=$(awk -F, 'NR > 1 && $1 != "TOTAL" { b += $3; h += $4; c += $10 } $1 == "TOTAL" { tb = $3; th = $4; tc = $10 }
                 END { print b, tb, h, th, c, tc }' "$tmp/li.csv")
@@ -121,23 +140,34 @@ else notok "OAPIF circles" "$(tail -3 "$tmp/oapif.txt")"; fi
 code=$(curl -s -o /dev/null -w '%{http_code}' "$base/collections/coverage/items?nope=1")
 [ "$code" = 400 ] && ok "coverage: unknown filter property is a 400" || notok "coverage filter" "status $code"
 
-# The community with the most households, its health coverage, then a clinic moved to its centre.
+# Tiles: the circles layer has translucent circles around a clinic (alpha decoded by GDAL).
+read -r lon lat <<<"$(sqlite3 "$db" "SELECT load_extension('mod_spatialite'); SELECT X(geom) || ' ' || Y(geom) FROM facilities WHERE type = 'clinic' ORDER BY fid LIMIT 1" 2>/dev/null | tail -1)"
+read -r tx ty <<<"$(awk -v lon="$lon" -v lat="$lat" 'BEGIN { n = 2^14; pi = atan2(0, -1); r = lat * pi / 180;
+  print int((lon + 180) / 360 * n), int((1 - log(sin(r) / cos(r) + 1 / cos(r)) / pi) / 2 * n) }')"
+curl -s -o "$tmp/tile.png" "$base/tiles/circles/14/$tx/$ty.png"
+if gdalinfo "$tmp/tile.png" 2>/dev/null | grep -q Palette; then gdal_translate -q -expand rgba "$tmp/tile.png" "$tmp/tile.tif"
+else gdal_translate -q "$tmp/tile.png" "$tmp/tile.tif"; fi
+amax=$(gdalinfo -stats "$tmp/tile.tif" 2>/dev/null | awk '/Band 4/ { b = 1 } b && /STATISTICS_MAXIMUM/ { sub(/.*=/, ""); print; exit }')
+if [ -n "$amax" ] && [ "${amax%.*}" -gt 0 ] && [ "${amax%.*}" -lt 255 ]; then ok "tile circles/14/$tx/$ty: translucent circles drawn (alpha max $amax)"
+else notok "circles tile" "alpha max '$amax' for $lon $lat"; fi
+
+# The community with the most households out of fire-station reach; then a station moved to its centre.
 first=$(curl -s "$base/collections/coverage/items?mode=straight&limit=10000" | python3 -c '
 import json, sys
 fs = json.load(sys.stdin)["features"]
-f = max(fs, key=lambda f: f["properties"]["households"] - f["properties"]["health_10min_households"])
-print(f["properties"]["code"], f["properties"]["health_10min_households"])' 2>/dev/null)
+f = max(fs, key=lambda f: f["properties"]["households"] - f["properties"]["fire_station_households"])
+print(f["properties"]["code"], f["properties"]["fire_station_households"])' 2>/dev/null)
 read -r code before <<<"$first"
 centre=$(sqlite3 "$db" "SELECT load_extension('mod_spatialite'); SELECT X(PointOnSurface(geom)) || ',' || Y(PointOnSurface(geom)) FROM communities WHERE code = '$code'" 2>/dev/null | tail -1)
-clinic=$(sqlite3 "$db" "SELECT fid FROM facilities WHERE type = 'clinic' ORDER BY fid LIMIT 1")
+station=$(sqlite3 "$db" "SELECT fid FROM facilities WHERE type = 'fire_station' ORDER BY fid LIMIT 1")
 # A facility edit outside the change log (as an import does) bumps meta data_version.
 sqlite3 "$db" "SELECT load_extension('mod_spatialite');
-  UPDATE facilities SET geom = MakePoint(${centre}, 4326) WHERE fid = $clinic;
+  UPDATE facilities SET geom = MakePoint(${centre}, 4326) WHERE fid = $station;
   UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version';" >/dev/null 2>"$tmp/sql.err"
 status=$?
-after=$(curl -s "$base/collections/coverage/items?mode=straight&code=$code" | grep -o '"health_10min_households":[0-9]*' | cut -d: -f2)
+after=$(curl -s "$base/collections/coverage/items?mode=straight&code=$code" | grep -o '"fire_station_households":[0-9]*' | cut -d: -f2)
 if [ "$status" = 0 ] && [ -n "$before" ] && [ -n "$after" ] && [ "$after" -gt "$before" ]; then
-  ok "moving a clinic into community $code raises its health coverage $before -> $after households"
+  ok "moving a fire station into community $code raises its fire coverage $before -> $after households"
 else notok "coverage after edit" "sqlite3 $status ($(cat "$tmp/sql.err")) before=$before after=$after centre=$centre"; fi
 
 # A community boundary edit through the planning API (a changeset): the circles clipped per

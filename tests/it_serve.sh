@@ -13,7 +13,9 @@ start_server "$DB" --threads 2 --access-log "$WORK/access.log" || { notok "serve
 ok "server listens on 127.0.0.1:$PORT"
 
 t=$(curl -s "$BASE/" | jq_py "sorted(l['rel'] for l in d['links'])")
-[ "$t" = "['conformance', 'data', 'self']" ] && ok "landing page links" || notok "landing page links: $t"
+[ "$t" = "['conformance', 'data', 'self', 'service-desc']" ] && ok "landing page links" || notok "landing page links: $t"
+t=$(curl -s "$BASE/openapi" | jq_py "d['openapi'], len(d['paths'])")
+[ "$t" = "3.0.3 6" ] && ok "service-desc: OpenAPI 3.0 document with the 6 OGC paths" || notok "openapi: $t"
 t=$(curl -s "$BASE/conformance" | jq_py "len([c for c in d['conformsTo'] if c.endswith('/conf/core') or c.endswith('/conf/geojson')])")
 [ "$t" = 2 ] && ok "conformance lists core and geojson" || notok "conformance: $t"
 t=$(curl -s "$BASE/collections" | jq_py "' '.join(c['id'] for c in d['collections'])")
@@ -71,6 +73,8 @@ if echo "$h" | grep -qi '^Content-Encoding: gzip' && [ "$(gzip -dc "$WORK/gz" | 
   ok "gzip when accepted ($(stat -c %s "$WORK/gz") bytes for 100 communities)"; else notok "gzip: $h"; fi
 h=$(curl -s -D - -o /dev/null "$BASE/collections/communities/items?limit=100")
 echo "$h" | grep -qi '^Content-Encoding' && notok "gzip without Accept-Encoding" || ok "identity without Accept-Encoding"
+h2=$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip;q=0, identity' "$BASE/collections/communities/items?limit=100")
+echo "$h2" | grep -qi '^Content-Encoding' && notok "gzip;q=0 still gzipped" || ok "gzip;q=0 refuses gzip"
 etag=$(echo "$h" | sed -n 's/^ETag: \(.*\)\r$/\1/Ip')
 s=$(status -H "If-None-Match: $etag" "$BASE/collections/communities/items?limit=100")
 [ -n "$etag" ] && [ "$s" = 304 ] && ok "If-None-Match $etag gives 304" || notok "ETag/304: '$etag' $s"

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 #include "circles.h"
 #include "coverage.h"
 #include "err.h"
@@ -239,4 +240,38 @@ Test(circles, osm_categories_map_to_facility_types) {
     cr_assert_str_eq(circles_osm_type("amenity=fire_station"), "fire_station");
     cr_assert_null(circles_osm_type("healthcare=blood_donation"));
     cr_assert_null(circles_osm_type(NULL));
+}
+
+Test(circles, geojson_files_are_read_feature_by_feature) {
+    /* Braces and brackets inside strings, a nested "features" key before the real one, and the
+     * real array last: the slicer must find exactly the two top-level features. */
+    const char *fac = "{\"name\":\"x\",\"meta\":{\"features\":[{\"bogus\":1}]},\"type\":\"FeatureCollection\",\"features\":["
+                      "{\"type\":\"Feature\",\"properties\":{\"type\":\"clinic\",\"name\":\"a}]\\\"{[\"},"
+                      "\"geometry\":{\"type\":\"Point\",\"coordinates\":[116.4,39.9]}},\n"
+                      "{\"type\":\"Feature\",\"properties\":{\"category\":\"amenity=school\",\"osm_id\":77},"
+                      "\"geometry\":{\"type\":\"Point\",\"coordinates\":[116.41,39.9]}},"
+                      "{\"type\":\"Feature\",\"properties\":{\"category\":\"shop=shoes\"},"
+                      "\"geometry\":{\"type\":\"Point\",\"coordinates\":[116.42,39.9]}}]}";
+    char path[] = "/tmp/gp_circles_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, fac, strlen(fac)), (ssize_t)strlen(fac));
+    close(fd);
+    const char *paths[CIRCLES_N_LAYERS] = {path, NULL, NULL, NULL, NULL};
+    circles_data_t *d = NULL;
+    int skipped = -1;
+    char err[256] = "";
+    cr_assert_eq(circles_data_load_geojson(g, paths, &d, &skipped, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(d->n_facilities, 2);
+    cr_assert_eq(skipped, 1, "shop=shoes has no facility type");
+    cr_assert_str_eq(d->facilities[0].name, "a}]\"{[");
+    cr_assert_str_eq(d->facilities[1].type, "school");
+    cr_assert_eq(d->facilities[1].fid, 77);
+    circles_data_free(g, d);
+    FILE *f = fopen(path, "w");
+    fputs("{\"type\":\"FeatureCollection\",\"feat\":[]}", f);
+    fclose(f);
+    cr_assert_eq(circles_data_load_geojson(g, paths, &d, &skipped, err, sizeof err), GP_EINVAL);
+    cr_assert(strstr(err, "no \"features\" array"), "got: %s", err);
+    unlink(path);
 }

@@ -70,7 +70,8 @@ static void area(city_t *c, int is_grid, const char *code, double x0, double y0,
 }
 
 static const char two_circles[] =
-    "{\"circles\":{\"health_10min\":{\"facility_types\":[\"clinic\",\"pharmacy\"],\"radius_m\":500,\"required_for_life_circle\":true},"
+    "{\"circles\":{\"health_10min\":{\"facility_types\":[\"clinic\",\"pharmacy\"],\"match\":\"any\",\"radius_m\":500,"
+    "\"required_for_life_circle\":true},"
     "\"culture_10min\":{\"facility_types\":[\"culture\"],\"radius_m\":500,\"required_for_life_circle\":true},"
     "\"fire_station\":{\"facility_types\":[\"fire_station\"],\"radius_m\":1000,\"required_for_life_circle\":false}}}";
 
@@ -226,8 +227,13 @@ Test(coverage, greedy_gap_filling_known_answer) {
     coverage_t *cov;
     cr_assert_eq(coverage_compute(g, c.d, defs, CIRCLES_STRAIGHT, 1, &cov, err, sizeof err), 0);
     coverage_gap_t *picks;
+    coverage_counts_t before;
+    const char *type = NULL;
     int n;
-    cr_assert_eq(coverage_gaps(g, c.d, cov, 0, 2, COVERAGE_CAND_BUILDINGS | COVERAGE_CAND_GRIDS, 0, &picks, &n, err, sizeof err), 0);
+    cr_assert_eq(coverage_gaps(g, c.d, cov, 0, &type, 2, COVERAGE_CAND_BUILDINGS | COVERAGE_CAND_GRIDS, 0, &before, &picks, &n, err,
+                               sizeof err), 0);
+    cr_assert_str_eq(type, "clinic");
+    cr_assert_eq(before.v[COV_HOUSEHOLDS], 5);
     cr_assert_eq(n, 2);
     cr_assert_eq(picks[0].added.v[COV_HOUSEHOLDS], 100);
     cr_assert_eq(picks[0].added.v[COV_ELDERLY_ALONE], 10);
@@ -235,12 +241,12 @@ Test(coverage, greedy_gap_filling_known_answer) {
     cr_assert_str_eq(picks[0].kind, "building");
     cr_assert_eq(picks[0].fid, 10, "ties go to the lowest fid");
     free(picks);
-    cr_assert_eq(coverage_gaps(g, c.d, cov, 0, 5, COVERAGE_CAND_GRIDS, 0, &picks, &n, err, sizeof err), 0);
+    cr_assert_eq(coverage_gaps(g, c.d, cov, 0, &type, 5, COVERAGE_CAND_GRIDS, 0, &before, &picks, &n, err, sizeof err), 0);
     cr_assert_eq(n, 1, "one grid candidate covers only the third cluster");
     cr_assert_str_eq(picks[0].grid_code, "G1");
     cr_assert_eq(picks[0].added.v[COV_HOUSEHOLDS], 30);
     buf_t out = {0};
-    cr_assert_eq(coverage_gaps_json(cov, 0, picks, n, &out), 0);
+    cr_assert_eq(coverage_gaps_json(cov, 0, type, &before, picks, n, &out), 0);
     json_t *j = json_loads(out.data, 0, NULL);
     cr_assert_not_null(j);
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "before"), "households")), 5);
@@ -248,7 +254,7 @@ Test(coverage, greedy_gap_filling_known_answer) {
     json_decref(j);
     buf_free(&out);
     free(picks);
-    cr_assert_eq(coverage_gaps(g, c.d, cov, 0, 9, COVERAGE_CAND_BUILDINGS, 0, &picks, &n, err, sizeof err), 0);
+    cr_assert_eq(coverage_gaps(g, c.d, cov, 0, &type, 9, COVERAGE_CAND_BUILDINGS, 0, &before, &picks, &n, err, sizeof err), 0);
     cr_assert_eq(n, 3, "stops once everything is covered");
     free(picks);
     coverage_free(cov);
@@ -333,10 +339,16 @@ Test(coverage, helsinki_straight_matches_geodesic_brute_force) {
         const circles_def_t *def = &defs->defs[c];
         int64_t households = 0;
         for (int b = 0; b < d->n_buildings; b++) {
-            double best = INFINITY;
-            for (int k = 0; k < d->n_facilities; k++)
-                if (circles_def_has_type(def, d->facilities[k].type))
-                    best = fmin(best, haversine(d->buildings[b].lon, d->buildings[b].lat, d->facilities[k].lon, d->facilities[k].lat));
+            /* "any": the nearest facility of any type; "all": the farthest of each type's nearest. */
+            double best = def->match_all ? -INFINITY : INFINITY;
+            for (int t = 0; t < def->n_types; t++) {
+                double nearest = INFINITY;
+                for (int k = 0; k < d->n_facilities; k++)
+                    if (!strcmp(def->facility_types[t], d->facilities[k].type))
+                        nearest = fmin(nearest, haversine(d->buildings[b].lon, d->buildings[b].lat, d->facilities[k].lon,
+                                                          d->facilities[k].lat));
+                best = def->match_all ? fmax(best, nearest) : fmin(best, nearest);
+            }
             /* UTM scale error here is < 0.1%: skip the few buildings within 1 m of the edge. */
             if (fabs(best - def->radius_m) < 1) continue;
             cr_assert_eq(coverage_is_covered(cov, b, c), best <= def->radius_m, "%s building %d at %.1f m", def->id, b, best);
@@ -469,4 +481,46 @@ Test(coverage, overrides_change_the_rules) {
     cr_assert_eq(circles_defs_set(defs, "health_10min.radius_m=-3", err, sizeof err), GP_EINVAL);
     cr_assert(strstr(err, "health_10min.radius_m"), "got: %s", err);
     circles_defs_free(defs);
+}
+
+Test(coverage, match_all_needs_every_type_and_gaps_pick_the_missing_one) {
+    city_t c = city_new();
+    facility(&c, 1, "supermarket", 0, 0);
+    facility(&c, 2, "pharmacy", 400, 0);
+    building(&c, 1, 200, 0, 10, 0, NULL);     /* 200 m from both: inside */
+    building(&c, 2, -250, 0, 20, 0, NULL);    /* supermarket 250 m, pharmacy 650 m: only one */
+    building(&c, 3, -300, 100, 30, 0, NULL);  /* same side, 30 households */
+    char err[256] = "";
+    cr_assert_eq(circles_data_finish(g, c.d, err, sizeof err), 0);
+    circles_defs_t *defs = defs_from("{\"circles\":{\"all\":{\"facility_types\":[\"supermarket\",\"pharmacy\"],\"radius_m\":500},"
+                                     "\"any\":{\"facility_types\":[\"supermarket\",\"pharmacy\"],\"radius_m\":500,\"match\":\"any\"}}}");
+    cr_assert(defs->defs[0].match_all && !defs->defs[1].match_all);
+    coverage_t *cov;
+    cr_assert_eq(coverage_compute(g, c.d, defs, CIRCLES_STRAIGHT, 1, &cov, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cov->city.covered[0].v[COV_HOUSEHOLDS], 10, "all: only the building between both");
+    cr_assert_eq(cov->city.covered[1].v[COV_HOUSEHOLDS], 60, "any: everyone");
+    /* The "all" circle is the lens where the two 500 m discs (400 m apart) overlap. */
+    GEOSGeometry *a = circles_area(g, c.d, &defs->defs[0], -1, CIRCLES_STRAIGHT, 50, 1, err, sizeof err);
+    double area, r = 500, dist = 400;
+    GEOSArea_r(g, a, &area);
+    double lens = 2 * r * r * acos(dist / (2 * r)) - dist / 2 * sqrt(4 * r * r - dist * dist);
+    cr_assert(fabs(area - lens) / lens < 0.01, "area %.0f vs lens %.0f", area, lens);
+    GEOSGeom_destroy_r(g, a);
+    /* Gaps: the type most households lack is the pharmacy; one site among the west buildings adds 50. */
+    coverage_gap_t *picks;
+    coverage_counts_t before;
+    const char *type = NULL;
+    int n;
+    cr_assert_eq(coverage_gaps(g, c.d, cov, 0, &type, 3, COVERAGE_CAND_BUILDINGS, 0, &before, &picks, &n, err, sizeof err), 0);
+    cr_assert_str_eq(type, "pharmacy");
+    cr_assert_eq(before.v[COV_HOUSEHOLDS], 10);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(picks[0].added.v[COV_HOUSEHOLDS], 50);
+    free(picks);
+    type = "school";
+    cr_assert_eq(coverage_gaps(g, c.d, cov, 0, &type, 3, COVERAGE_CAND_BUILDINGS, 0, &before, &picks, &n, err, sizeof err), GP_EINVAL);
+    cr_assert(strstr(err, "no facility type 'school'"), "got: %s", err);
+    coverage_free(cov);
+    circles_defs_free(defs);
+    circles_data_free(g, c.d);
 }

@@ -273,5 +273,6 @@ Test(http, server_etag_304_and_errors, .init = db_setup, .fini = db_teardown) {
     cr_assert(strstr(resp, "limit '0' is out of range"), "%s", resp);
     http_roundtrip(port, "DELETE /collections HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", resp, sizeof resp);
     cr_assert(!strncmp(resp, "HTTP/1.1 405", 12), "%s", resp);
+    cr_assert(strstr(resp, "Allow: GET, HEAD\r\n"), "%s", resp);
     http_stop(srv);
 }

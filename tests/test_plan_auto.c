@@ -23,7 +23,7 @@ static void synthetic_city(plan_city_t *city) {
     city->blds = calloc(400, sizeof *city->blds);
     for (int c = 0; c < 4; c++) {
         plan_community_t *cm = &city->comms[c];
-        snprintf(cm->code, sizeof cm->code, "15010200100%d", c + 1);
+        snprintf(cm->code, sizeof cm->code, "15010200100%c", (char)('1' + c));
         snprintf(cm->street_code, sizeof cm->street_code, "150102001");
         snprintf(cm->name, sizeof cm->name, "C%d", c + 1);
         cm->households = hh[c];
