@@ -17,6 +17,8 @@ static void setup(void) {
     char err[512];
     snprintf(path, sizeof path, "/tmp/gp_test_render_%d.sqlite", getpid());
     cr_assert_eq(fx_build(path, &st), 0);
+    /* hohhot-2023 household band, ningxia-2020 police ratios: the demo profile */
+    cr_assert_eq(store_meta_set(st, "profile", "demo", err, sizeof err), 0, "%s", err);
     cr_assert_eq(render_style_load("geodata/styles/default.json", &style, err, sizeof err), 0, "%s", err);
     cr_assert_eq(render_scene_load(st, &style, &scene, err, sizeof err), 0, "%s", err);
     ctx = render_ctx_new();
@@ -145,7 +147,7 @@ Test(render, police_layer_coloured_by_aux_officer_count) {
     cr_assert_eq(render_style_aux_officers(&style, 3000), 2);
     cr_assert_eq(render_style_aux_officers(&style, 3001), 3);
     cr_assert_eq(render_style_aux_officers(&style, 7001), 5);
-    /* through the plan module: hohhot-2023 band for classes, ningxia-2020 police rule (style file) */
+    /* through the plan module: the database's profile (demo: hohhot-2023 band, ningxia-2020 police) */
     cr_assert_not_null(scene->rules, "rule profiles loaded");
     const render_layer_t *l = scene->layers[RENDER_SRC_COMMUNITIES];
     cr_assert_eq(l->features[3].aux_officers, 3);
