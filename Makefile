@@ -3,8 +3,9 @@ CC      ?= gcc
 PKGS    := geos proj spatialite libmicrohttpd libpng cairo freetype2 jansson zlib sqlite3
 DEBS    := build-essential pkg-config libgeos-dev libproj-dev proj-data libspatialite-dev \
            libsqlite3-mod-spatialite libmicrohttpd-dev libpng-dev libcairo2-dev libfreetype-dev \
-           libjansson-dev libcriterion-dev libmetis-dev gdal-bin fonts-wqy-zenhei sqlite3 \
-           zlib1g-dev curl chromium
+           libjansson-dev libmetis-dev fonts-wqy-zenhei sqlite3 zlib1g-dev
+# Only the tests need these: Criterion, GDAL's ogrinfo as a real OGC API client, curl, headless Chromium.
+TEST_DEBS := libcriterion-dev gdal-bin curl chromium
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -Isrc \
@@ -31,12 +32,14 @@ DEMO_DB ?= geodata/demo.sqlite
 DEMO_DIR ?= geodata/demo
 PORT    ?= 8080
 
-.PHONY: all deps run test unit integration asan bench clean demo web web-test-deps
+.PHONY: all deps deps-check test-deps-check run test unit integration asan bench clean demo web web-test-deps
 all: deps-check $(BIN) web
 
 # Missing Debian packages: installed when run as root, otherwise the exact command is printed.
-deps-check:
-	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done); \
+# npm comes from Debian's nodejs/npm only where no node is installed already.
+define install_missing
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || printf '%s ' $$p; done); \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "  APT    $$missing"; \
@@ -45,6 +48,11 @@ deps-check:
 	    echo "missing Debian packages; run:"; echo "  sudo apt-get install -y $$missing"; exit 1; \
 	  fi; \
 	fi
+endef
+deps-check:
+	$(call install_missing,$(DEBS))
+test-deps-check:
+	$(call install_missing,$(DEBS) $(TEST_DEBS))
 deps: deps-check
 
 # Web map: Leaflet comes from npm (web/package-lock.json) and is copied into web/vendor/ so the page
@@ -92,10 +100,10 @@ unit: all $(TESTBIN)
 	@tests/run_unit.sh $(TESTBIN)
 
 # Integration tests: tests/it_*.sh against the built binary (server, GDAL, browser).
-integration: all web-test-deps $(TESTBIN)
+integration: test-deps-check all web-test-deps $(TESTBIN)
 	@tests/run_integration.sh $(BIN)
 
-test: all web-test-deps $(TESTBIN)
+test: test-deps-check all web-test-deps $(TESTBIN)
 	@tests/run_all.sh $(BIN) $(TESTBIN)
 
 asan:
