@@ -9,10 +9,10 @@
  * instead of 0.15 s), so answers still reflect the stored data, including edits made by other
  * workers or processes. The cached city is read-only: handlers plan on copies (plan_city_clone,
  * plan_auto_run), and it lives in the worker's own GEOS context, so no other thread touches it. The
- * price is one city in memory per worker (server RSS +81 MB with 2 workers, demo scale 1). Writes go through plan_io in
- * one transaction and one changeset, after which the other modules are told (http_notify_changed)
- * so tiles and caches expire. The profile is loaded once at start-up (the database's meta.profile,
- * else hohhot-2023) and only read afterwards. */
+ * price is one city in memory per worker (server RSS +81 MB with 2 workers, demo scale 1). Writes
+ * go through plan_io in one transaction and one changeset, after which the other modules are told
+ * (http_notify_changed) so tiles and caches expire. The profile is loaded once at start-up (the
+ * database's meta.profile, else hohhot-2023) and only read afterwards. */
 #include "http.h"
 #include "err.h"
 #include "plan_io.h"
