@@ -92,7 +92,8 @@ void plan_units_free(GEOSContextHandle_t g, plan_units_t *u);  /* accepts NULL *
  * a part joins the part of its nearest unit), vertex weight 100·households+1, edge weight the shared
  * length (road edges cheaper), then a local search that moves boundary units between neighbouring
  * parts, never breaking a part's connectivity, to pull parts into [band->min, band->max] and toward
- * the target. Returns 0, or GP_EINVAL (k < 1 or more parts than units), GP_EGEOM if METIS fails. */
+ * the target; when that stalls, chains of two moves (the first may push a neighbour out of the band,
+ * the second must more than make up for it). Returns 0, or GP_EINVAL (k < 1 or more parts than units), GP_EGEOM if METIS fails. */
 int plan_partition(const plan_units_t *u, int k, const rules_band_t *band, int *part, char *err, size_t errlen);
 
 /* ---- Split and grids (plan_split.c, plan_grids.c) ------------------------------------------- */

@@ -432,6 +432,7 @@ int plan_grids_city(plan_ctx_t *ctx, const plan_city_t *city, const rules_band_t
             s->parts[0].contiguous = GEOSGeomTypeId_r(g, cm->geom) == GEOS_POLYGON;
             s->parts[0].valid = 1;
         } else {
+            if (!s->exact) log_warn("community %s: grids: %s", cm->code, s->reason);
             quality_add(&gs->quality, s);
         }
         if (gs->n + (size_t)s->k > cap) {

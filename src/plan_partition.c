@@ -191,50 +191,117 @@ static int move_cmp(const void *pa, const void *pb) {
     return a->unit != b->unit ? a->unit - b->unit : a->to - b->to;
 }
 
+typedef struct {
+    long *hh;                /* households per part, kept up to date by every move */
+    int *mark, *stack, stamp;
+    double *tolen;
+    move_t *moves;
+} repair_ws_t;
+
+static int ws_init(repair_ws_t *w, const plan_units_t *u, int k, const int *part) {
+    memset(w, 0, sizeof *w);
+    w->hh = calloc((size_t)k, sizeof *w->hh);
+    w->mark = calloc(u->n, sizeof *w->mark);
+    w->stack = malloc(u->n * sizeof *w->stack);
+    w->tolen = calloc((size_t)k, sizeof *w->tolen);
+    w->moves = malloc(((size_t)u->xadj[u->n] + 1) * sizeof *w->moves);
+    if (!w->hh || !w->mark || !w->stack || !w->tolen || !w->moves) return -1;
+    for (size_t i = 0; i < u->n; i++) w->hh[part[i]] += u->households[i];
+    return 0;
+}
+static void ws_free(repair_ws_t *w) { free(w->hh); free(w->mark); free(w->stack); free(w->tolen); free(w->moves); }
+
+static long move_gain(const rules_band_t *band, const long *hh, int from, int to, long h) {
+    return band_excess(band, hh[from]) + band_excess(band, hh[to]) - band_excess(band, hh[from] - h) -
+           band_excess(band, hh[to] + h);
+}
+
+/* Moves unit i to part `to` unless that would disconnect its part (zero-household faces cut off with
+ * it go along, see carry_orphans). Returns 1 when moved. */
+static int try_move(const plan_units_t *u, int *part, repair_ws_t *w, int i, int to) {
+    int from = part[i];
+    if (!part_connected(u, part, from, i, w->mark, w->stack, ++w->stamp) &&
+        !carry_orphans(u, part, from, i, to, w->mark, w->stack, ++w->stamp))
+        return 0;
+    part[i] = to;
+    w->hh[from] -= u->households[i];
+    w->hh[to] += u->households[i];
+    return 1;
+}
+
+/* Makes the best-ranked single move whose gain is at least min_gain; returns its gain, or 0 (nothing
+ * moved) when none keeps its donor connected. */
+static long move_once(const plan_units_t *u, const rules_band_t *band, int *part, repair_ws_t *w, long min_gain) {
+    size_t nm = 0;
+    for (size_t i = 0; i < u->n; i++) {
+        int from = part[i];
+        long h = u->households[i];
+        if (h == 0) continue;
+        for (int e = u->xadj[i]; e < u->xadj[i + 1]; e++) w->tolen[part[u->adjncy[e]]] += u->adjlen[e];
+        for (int e = u->xadj[i]; e < u->xadj[i + 1]; e++) {
+            int to = part[u->adjncy[e]];
+            if (to == from) continue;
+            long gain = move_gain(band, w->hh, from, to, h);
+            int dup = 0;
+            for (size_t m = nm; m-- > 0 && w->moves[m].unit == (int)i;) dup |= w->moves[m].to == to;
+            if (gain >= min_gain && !dup) w->moves[nm++] = (move_t){(int)i, to, gain, w->tolen[to] - w->tolen[from]};
+        }
+        for (int e = u->xadj[i]; e < u->xadj[i + 1]; e++) w->tolen[part[u->adjncy[e]]] = 0;
+        w->tolen[from] = 0;
+    }
+    qsort(w->moves, nm, sizeof *w->moves, move_cmp);
+    for (size_t m = 0; m < nm; m++)
+        if (try_move(u, part, w, w->moves[m].unit, w->moves[m].to)) return w->moves[m].gain;
+    return 0;
+}
+
 static void repair(const plan_units_t *u, int k, const rules_band_t *band, int *part) {
-    long *hh = calloc((size_t)k, sizeof *hh);
-    int *mark = calloc(u->n, sizeof *mark), *stack = malloc(u->n * sizeof *stack);
-    double *tolen = calloc((size_t)k, sizeof *tolen);
-    move_t *moves = malloc(((size_t)u->xadj[u->n] + 1) * sizeof *moves);
-    if (!hh || !mark || !stack || !tolen || !moves) goto end;
-    for (size_t i = 0; i < u->n; i++) hh[part[i]] += u->households[i];
-    int stamp = 0;
-    for (int round = 0; round < 4 * (int)u->n + 16; round++) {
-        size_t nm = 0;
+    repair_ws_t w;
+    if (ws_init(&w, u, k, part) == 0)
+        for (int round = 0; round < 4 * (int)u->n + 16; round++)
+            if (!move_once(u, band, part, &w, 1)) break;
+    ws_free(&w);
+}
+
+/* When no single move helps, a chain of two often does: a part outside the band takes or gives a unit
+ * although that pushes its neighbour out of the band (gain <= 0), and the neighbour then passes a
+ * unit on to a third part, with a net gain. Tries every first move across the boundary of every part
+ * outside the band (the state is restored when no second move pays for it); returns 1 when a chain
+ * lowered the total excess. */
+static int chain_move(const plan_units_t *u, int k, const rules_band_t *band, int *part, int *saved, repair_ws_t *w) {
+    for (int p = 0; p < k; p++) {
+        if (!band_excess(band, w->hh[p])) continue;
         for (size_t i = 0; i < u->n; i++) {
-            int from = part[i];
             long h = u->households[i];
             if (h == 0) continue;
-            for (int e = u->xadj[i]; e < u->xadj[i + 1]; e++) tolen[part[u->adjncy[e]]] += u->adjlen[e];
             for (int e = u->xadj[i]; e < u->xadj[i + 1]; e++) {
-                int to = part[u->adjncy[e]];
-                if (to == from) continue;
-                long gain = band_excess(band, hh[from]) + band_excess(band, hh[to]) - band_excess(band, hh[from] - h) -
-                            band_excess(band, hh[to] + h);
+                int from = part[i], to = part[u->adjncy[e]];
+                if (to == from || (from != p && to != p)) continue;
                 int dup = 0;
-                for (size_t m = nm; m-- > 0 && moves[m].unit == (int)i;) dup |= moves[m].to == to;
-                if (gain > 0 && !dup) moves[nm++] = (move_t){(int)i, to, gain, tolen[to] - tolen[from]};
+                for (int f = u->xadj[i]; f < e; f++) dup |= part[u->adjncy[f]] == to;
+                long g1 = move_gain(band, w->hh, from, to, h);
+                if (dup || g1 > 0) continue;
+                memcpy(saved, part, u->n * sizeof *part);
+                if (!try_move(u, part, w, (int)i, to)) continue;
+                if (move_once(u, band, part, w, 1 - g1)) return 1;
+                memcpy(part, saved, u->n * sizeof *part);
+                memset(w->hh, 0, (size_t)k * sizeof *w->hh);
+                for (size_t j = 0; j < u->n; j++) w->hh[part[j]] += u->households[j];
             }
-            for (int e = u->xadj[i]; e < u->xadj[i + 1]; e++) tolen[part[u->adjncy[e]]] = 0;
-            tolen[from] = 0;
         }
-        if (nm == 0) break;
-        qsort(moves, nm, sizeof *moves, move_cmp);
-        int moved = 0;
-        for (size_t m = 0; m < nm && !moved; m++) {
-            int i = moves[m].unit, from = part[i];
-            if (!part_connected(u, part, from, i, mark, stack, ++stamp) &&
-                !carry_orphans(u, part, from, i, moves[m].to, mark, stack, ++stamp))
-                continue;
-            part[i] = moves[m].to;
-            hh[from] -= u->households[i];
-            hh[moves[m].to] += u->households[i];
-            moved = 1;
-        }
-        if (!moved) break;
     }
-end:
-    free(hh); free(mark); free(stack); free(tolen); free(moves);
+    return 0;
+}
+
+/* Chains, each followed by the single-move search, while they keep lowering the excess. */
+static void chain_repair(const plan_units_t *u, int k, const rules_band_t *band, int *part) {
+    repair_ws_t w;
+    int *saved = malloc(u->n * sizeof *saved);
+    if (saved && ws_init(&w, u, k, part) == 0)
+        for (int round = 0; round < 2 * k + 4 && chain_move(u, k, band, part, saved, &w); round++)
+            while (move_once(u, band, part, &w, 1)) {}
+    if (saved) ws_free(&w);
+    free(saved);
 }
 
 static int partition_once(const plan_units_t *u, int k, const rules_band_t *band, int seed, int *part, char *err,
@@ -332,5 +399,6 @@ int plan_partition(const plan_units_t *u, int k, const rules_band_t *band, int *
         }
     }
     free(trial);
+    if (best > 0) chain_repair(u, k, band, part);
     return 0;
 }

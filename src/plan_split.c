@@ -132,7 +132,7 @@ int plan_split_units(plan_ctx_t *ctx, const GEOSGeometry *area, const plan_units
                  s->quality.outside_band, k, band->min, band->max, total, k,
                  (double)total / k < band->min ? ": too few households for this many parts"
                  : (double)total / k > band->max ? ": too many households for this many parts"
-                                                 : ": no contiguous arrangement of whole buildings found");
+                                                 : ": no contiguous arrangement of whole buildings found by moving one unit, or a chain of two, from 5 METIS starts");
         reason_add(s, line);
     }
     if (!s->quality.contiguous) {

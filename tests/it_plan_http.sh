@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # it_plan_http.sh — the planning API over HTTP: profile, check, community numbers, search, police CSV,
 # split preview and apply (401 without a token, 403 for a viewer), undo of the applied split, merge
-# refused with 422 and its reason, grids and auto-plan previews.
+# refused with 422 and its reason, grids and auto-plan previews; the per-worker city cache follows
+# applies, undos and edits by other processes.
 set -u
 . "$(dirname "$0")/http_lib.sh"
 WORK=$(mktemp -d)
@@ -36,9 +37,19 @@ before=$(sql "$DB" "SELECT group_concat(hex(geom)) FROM (SELECT geom FROM commun
 cs=$(curl -s -X POST -H "Authorization: Bearer $TOKEN" "$BASE/api/split" -d "$body" | jq -r '.changeset')
 [ "$(sql "$DB" "SELECT count(*) FROM communities")" = 201 ] && [ "$cs" -gt 0 ] 2>/dev/null \
   && ok "apply as planner: changeset $cs, 201 communities" || notok "split apply: changeset '$cs'"
+# Each worker caches the loaded city per data stamp: an apply must be seen by every worker at once.
+t=$(for i in 1 2 3 4; do curl -s "$BASE/api/check" | jq length; done | paste -sd' ')
+[ "$t" = "201 201 201 201" ] && ok "GET /api/check after the apply: 201 on every request (cached city reloaded)" || notok "check after apply: $t"
 [ "$(status -X POST -H "Authorization: Bearer $TOKEN" "$BASE/api/undo/$cs")" = 200 ] \
   && [ "$(sql "$DB" "SELECT group_concat(hex(geom)) FROM (SELECT geom FROM communities ORDER BY code)" | md5sum)" = "$before" ] \
   && ok "POST /api/undo/$cs restores byte-identical communities" || notok "undo"
+
+t=$(for i in 1 2 3 4; do curl -s "$BASE/api/check" | jq length; done | paste -sd' ')
+[ "$t" = "200 200 200 200" ] && ok "GET /api/check after the undo: 200 on every request" || notok "check after undo: $t"
+# A write by another process, outside the change log, is seen too (SQLite's data_version).
+sql "$DB" "UPDATE communities SET households = 4321 WHERE code = '150102001002'" >/dev/null
+t=$(for i in 1 2 3 4; do curl -s "$BASE/api/communities/150102001002" | jq .households; done | paste -sd' ')
+[ "$t" = "4321 4321 4321 4321" ] && ok "an edit by another process is seen by every worker" || notok "external edit: $t"
 
 # 150102001001 and 150102001003 do not touch: refused with a reason.
 curl -s -o "$WORK/merge.json" -w '%{http_code}' -X POST "$BASE/api/merge" -d '{"community":"150102001001","into":"150102001003"}' >"$WORK/code"

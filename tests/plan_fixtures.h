@@ -8,6 +8,20 @@
 #include "err.h"
 #include "plan.h"
 
+/* One GEOS context `g` and plan context `ctx` per test, created before and released after it. */
+#define FX_PLAN_SUITE(name)                                                                                  \
+    static GEOSContextHandle_t g;                                                                            \
+    static plan_ctx_t ctx;                                                                                   \
+    static void setup(void) {                                                                                \
+        g = geo_ctx_new();                                                                                   \
+        plan_ctx_init(&ctx, g);                                                                              \
+    }                                                                                                        \
+    static void teardown(void) {                                                                             \
+        plan_ctx_release(&ctx);                                                                              \
+        geo_ctx_free(g);                                                                                     \
+    }                                                                                                        \
+    TestSuite(name, .init = setup, .fini = teardown)
+
 static inline GEOSGeometry *fx_wkt(GEOSContextHandle_t g, const char *wkt) {
     GEOSWKTReader *r = GEOSWKTReader_create_r(g);
     GEOSGeometry *geom = GEOSWKTReader_read_r(g, r, wkt);

@@ -2,17 +2,7 @@
  * and merges/splits on the real Chicago community areas. */
 #include "plan_fixtures.h"
 
-static GEOSContextHandle_t g;
-static plan_ctx_t ctx;
-static void setup(void) {
-    g = geo_ctx_new();
-    plan_ctx_init(&ctx, g);
-}
-static void teardown(void) {
-    plan_ctx_release(&ctx);
-    geo_ctx_free(g);
-}
-TestSuite(auto_plan, .init = setup, .fini = teardown);
+FX_PLAN_SUITE(auto_plan);
 
 /* Four 0.01° squares in a row W→E: A (5,000 hh), B (500), C (1,500), D (800, locked). */
 static void synthetic_city(plan_city_t *city) {

@@ -3,17 +3,7 @@
 #include "plan_fixtures.h"
 #include "srs.h"
 
-static GEOSContextHandle_t g;
-static plan_ctx_t ctx;
-static void setup(void) {
-    g = geo_ctx_new();
-    plan_ctx_init(&ctx, g);
-}
-static void teardown(void) {
-    plan_ctx_release(&ctx);
-    geo_ctx_free(g);
-}
-TestSuite(split, .init = setup, .fini = teardown);
+FX_PLAN_SUITE(split);
 
 /* A ~1.1 km square near Hohhot with an n×n lattice of buildings of `hh` households each. */
 static plan_building_t *lattice(int n, long hh, double x0, double y0, double size) {
