@@ -94,7 +94,7 @@ async function main() {
   $('lang').addEventListener('click', () => {
     setLang(getLang() === 'zh' ? 'en' : 'zh');
     buildLayerPanel($('layer-list'));
-    if (!$('view-police').hidden) loadPolice(); else renderPolice();
+    renderPolice();   // the table's data does not depend on the language: redraw at once, no request
     refreshHistory();
     if (selection.lngLat) inspectAt(selection.lngLat);
   });

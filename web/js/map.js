@@ -18,6 +18,8 @@ const TILE_LAYERS = [
   { id: 'facilities', on: true },
 ];
 const LAYER_ORDER = ['default', 'communities', 'coverage', 'police', 'circles', 'grids', 'buildings', 'facilities'];
+// Layers that colour whole communities: one at a time.
+const FILLS = ['communities', 'coverage', 'police'];
 
 let map = null;
 let version = '0';
@@ -95,7 +97,20 @@ export function buildLayerPanel(listEl) {
     const label = document.createElement('label');
     label.htmlFor = cb.id;
     label.textContent = t('layer_' + id);
-    cb.addEventListener('change', () => { setLayer(id, cb.checked); renderLegends(listEl); });
+    cb.addEventListener('change', () => {
+      setLayer(id, cb.checked);
+      // Two translucent fills on top of each other mix into colours no legend shows: switching one
+      // coloured fill on switches the others off.
+      if (cb.checked && FILLS.includes(id)) {
+        for (const other of FILLS) {
+          if (other === id || !isOn(other)) continue;
+          setLayer(other, false);
+          const ocb = listEl.querySelector('#layer-' + other);
+          if (ocb) ocb.checked = false;
+        }
+      }
+      renderLegends(listEl);
+    });
     if (id === 'coverage' && !listEl.dataset.coverageWired) {
       listEl.dataset.coverageWired = '1';
       document.addEventListener('gridplan:coverage', () => renderLegends(listEl));

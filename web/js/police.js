@@ -12,13 +12,13 @@ const COLUMNS = {
   communities: [
     { key: 'street_code', label: 'street' }, { key: 'code', label: 'code' }, { key: 'name', label: 'name' },
     { key: 'households', label: 'households', num: true }, { key: 'population', label: 'population', num: true },
-    { key: 'minjing', label: 'minjing', num: true, total: true }, { key: 'fujing', label: 'fujing', num: true, total: true },
+    { key: 'minjing', label: 'minjingCol', num: true, total: true }, { key: 'fujing', label: 'fujingCol', num: true, total: true },
   ],
   streets: [
     { key: 'street_code', label: 'code' }, { key: 'street_name', label: 'name' },
     { key: 'communities', label: 'communities', num: true, total: true },
     { key: 'households', label: 'households', num: true, total: true },
-    { key: 'minjing', label: 'minjing', num: true, total: true }, { key: 'fujing', label: 'fujing', num: true, total: true },
+    { key: 'minjing', label: 'minjingCol', num: true, total: true }, { key: 'fujing', label: 'fujingCol', num: true, total: true },
   ],
 };
 
@@ -41,12 +41,23 @@ function normalise(raw) {
   }
   streets = streets.map((s) => ({ ...s, street_code: s.street_code ?? s.code, street_name: s.street_name ?? s.name }));
   if (Array.isArray(raw)) return { communities, streets, rule: null };
-  const parts = [];
-  if (raw.profile) parts.push(raw.profile);
-  if (raw.rule && typeof raw.rule === 'object') for (const [k, v] of Object.entries(raw.rule)) parts.push(`${k} ${v}`);
-  else if (raw.rule) parts.push(String(raw.rule));
-  if (raw.rounding) parts.push(raw.rounding);
-  return { communities, streets, rule: parts.join(' · ') || null };
+  return { communities, streets, rule: { profile: raw.profile, rounding: raw.rounding, ...(raw.rule && typeof raw.rule === 'object' ? raw.rule : raw.rule ? { rule: raw.rule } : {}) } };
+}
+
+// The allocation rule in the page's language: a sentence when the server sends the usual numbers,
+// else its keys and values as they are.
+function ruleText(r) {
+  if (!r) return '';
+  const known = ['min_minjing', 'fujing_base', 'fujing_base_households', 'fujing_step_households'];
+  if (known.every((k) => typeof r[k] === 'number')) {
+    return t('policeRuleText', {
+      profile: r.profile || '—', minjing: fmtNum(r.min_minjing), base: fmtNum(r.fujing_base),
+      baseHh: fmtNum(r.fujing_base_households), step: fmtNum(r.fujing_step_households),
+      rounding: t('rounding_' + (r.rounding || 'ceil')),
+    });
+  }
+  const parts = Object.entries(r).filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => `${k} ${v}`);
+  return parts.length ? t('policeRule', { rule: parts.join(' · ') }) : '';
 }
 
 export async function loadPolice() {
@@ -71,9 +82,8 @@ export function initPolice() {
 
 export function render() {
   if (!data) return;
-  const rule = data.rule;
   $('police-note').className = 'hint';
-  $('police-note').textContent = rule ? t('policeRule', { rule }) : '';
+  $('police-note').textContent = ruleText(data.rule);
   const cols = COLUMNS[mode];
   const rows = (mode === 'streets' ? data.streets : data.communities).slice();
   const col = cols.find((c) => c.key === sort.key) || cols[0];
@@ -95,7 +105,7 @@ export function render() {
     b.className = 'sort';
     b.dataset.key = c.key;
     b.textContent = t(c.label) + (active ? (sort.dir > 0 ? ' ▲' : ' ▼') : '');
-    b.title = t('sortBy');
+    b.title = `${t(c.label === 'minjingCol' ? 'minjing' : c.label === 'fujingCol' ? 'fujing' : c.label)}: ${t('sortBy')}`;
     b.addEventListener('click', () => {
       sort = { key: c.key, dir: sort.key === c.key ? -sort.dir : (c.num ? -1 : 1) };
       render();
