@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { featureAt } from './geo.js';
 import { t, tStatus, tAction, fmtNum, fmtPct } from './i18n.js';
-import { getMap, showSelection, circleLabel, dataVersion } from './map.js';
+import { getMap, showSelection, circleLabel, dataVersion, fitToShow } from './map.js';
 
 // The current selection, read by plan.js.
 export const selection = { community: null, grid: null, info: null, lngLat: null };
@@ -46,7 +46,7 @@ export async function selectByCode(code, { zoom = true } = {}) {
   if (!f) throw new Error(code);
   if (zoom) {
     const b = L.geoJSON(f).getBounds();   // eslint-disable-line no-undef
-    if (b.isValid()) getMap().fitBounds(b, { padding: [30, 30], maxZoom: 17 });
+    if (b.isValid()) fitToShow(b);
   }
   await select(f, null);
 }
@@ -263,7 +263,7 @@ export function initSearch(form, input, list, onPicked) {
     close();
     input.value = r.name;
     if (Array.isArray(r.bbox) && r.bbox.length === 4) {
-      getMap().fitBounds([[r.bbox[1], r.bbox[0]], [r.bbox[3], r.bbox[2]]], { padding: [30, 30], maxZoom: 17 });
+      fitToShow([[r.bbox[1], r.bbox[0]], [r.bbox[3], r.bbox[2]]]);
     }
     try { await selectByCode(r.code, { zoom: !r.bbox }); onPicked(); } catch (e) { console.warn(e.message); }
   };

@@ -35,6 +35,14 @@ function tileUrl(id) {
 
 export function getMap() { return map; }
 
+// Zooms to bounds in the part of the map the user can see: under 700 px the panel is a bottom sheet
+// over the lower 55 % of the map (app.css), and it is open whenever something has just been selected.
+export function fitToShow(bounds, maxZoom = 17) {
+  const pad = 30;
+  const sheet = window.matchMedia('(max-width: 700px)').matches ? Math.round(map.getSize().y * 0.55) : 0;
+  map.fitBounds(bounds, { paddingTopLeft: [pad, pad], paddingBottomRight: [pad, pad + sheet], maxZoom });
+}
+
 export function initMap(el) {
   map = L.map(el, { zoomControl: true, keyboard: true, preferCanvas: false, maxZoom: 19, minZoom: 3 });
   map.attributionControl.setPrefix(false);
@@ -254,7 +262,8 @@ export function showSelection(geojson) {
   if (!geojson) return;
   selectionLayer = L.geoJSON(geojson, {
     pane: 'gp-select', interactive: false,
-    style: { color: '#00e5ff', weight: 3, fillColor: '#00e5ff', fillOpacity: 0.12 },
+    // Outline only: a tinted fill would change the thematic colour the legend explains.
+    style: { color: '#00e5ff', weight: 3.5, fill: false },
   }).addTo(map);
 }
 
@@ -272,7 +281,7 @@ export function showPreview(fc) {
     },
   }).addTo(map);
   const b = previewLayer.getBounds();
-  if (b.isValid()) map.fitBounds(b, { padding: [20, 20], maxZoom: map.getZoom() > 15 ? map.getZoom() : 16 });
+  if (b.isValid()) fitToShow(b, map.getZoom() > 15 ? map.getZoom() : 16);
 }
 export function clearPreview() {
   if (previewLayer) map.removeLayer(previewLayer);
