@@ -341,9 +341,22 @@ if (pageLoaded) await step('police table and CSV', async () => {
   check(legend.length >= 2 && legend.some((l) => l.includes(String(counts[0]))) && !communitiesOn,
     'the police layer legend has a row per 辅警 count, and the community fill steps aside',
     `${legend.join(' | ')} (counts in the data: ${counts.join(',')}; communities still on: ${communitiesOn})`);
+  // Coverage gaps (drawn in the browser from the whole city's coverage): its legend swatches have
+  // the map's fill opacity, and it replaces the police fill.
+  await page.check('#layer-coverage');
+  await page.waitForSelector('.leaflet-gp-coverage-pane path', { state: 'attached', timeout: 30000 });
+  await page.waitForFunction(() => document.querySelectorAll('#legend-coverage li').length === 3, null, { timeout: 10000 });
+  const gaps = await page.evaluate(() => ({
+    paths: document.querySelectorAll('.leaflet-gp-coverage-pane path[fill-opacity="0.65"]').length,
+    swatch: getComputedStyle(document.querySelector('#legend-coverage li .swatch')).backgroundColor,
+    police: document.getElementById('layer-police').checked,
+  }));
+  await shot('06c-coverage-gaps.png');
+  check(gaps.paths > 0 && /rgba\(.*0\.6[45]/.test(gaps.swatch) && !gaps.police,
+    'coverage gaps draw with a legend of the same opacity, in place of the police fill', JSON.stringify(gaps));
   await page.check('#layer-communities');
-  const policeOff = !(await page.isChecked('#layer-police'));
-  check(policeOff, 'switching the community fill back on switches the police fill off', 'both on');
+  const othersOff = !(await page.isChecked('#layer-police')) && !(await page.isChecked('#layer-coverage'));
+  check(othersOff, 'switching the community fill back on switches the other fills off', 'another fill still on');
   await page.click('#tab-police');
   const csvPath = path.join(out, 'police.csv');
   const link = await page.$eval('#police-csv', (a) => ({ href: a.href, download: a.getAttribute('download') }));

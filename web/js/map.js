@@ -5,7 +5,7 @@
 /* global L */
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { coverageColour, loadStyle, legendRows, legendElement } from './legends.js';
+import { coverageColour, COVERAGE_OPACITY, loadStyle, legendRows, legendElement } from './legends.js';
 
 // Draw order bottom to top; `on` is the initial state.
 const TILE_LAYERS = [
@@ -156,6 +156,13 @@ export async function renderLegends(listEl) {
     const rows = id !== 'default' && isOn(id) ? legendRows(id) : null;
     const nodes = rows ? [legendElement(id, rows)] : [];
     if (id === 'coverage' && rows && coverageCircles().length) nodes.unshift(coverageCirclePicker());
+    if (id === 'coverage' && rows && !(coverageData && coverageData.version === version)) {
+      // Until the city's coverage arrives (about 1.5 s after an edit) the switch says so.
+      const p = document.createElement('p');
+      p.className = 'hint legend';
+      p.textContent = t('loading');
+      nodes.splice(0, nodes.length, p);
+    }
     slot.replaceChildren(...nodes);
   }
 }
@@ -250,7 +257,7 @@ async function refreshCoverage() {
     style: (f) => {
       const share = f.properties[key];
       const c = coverageColour(typeof share === 'number' ? 1 - share : null);
-      return c ? { color: '#7f2704', weight: 1, fillColor: c, fillOpacity: 0.65 }
+      return c ? { color: '#7f2704', weight: 1, fillColor: c, fillOpacity: COVERAGE_OPACITY }
         : { color: '#999', weight: 0.5, fill: false };
     },
   }).addTo(map);
