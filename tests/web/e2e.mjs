@@ -448,6 +448,12 @@ if (pageLoaded) await step('phone width', async () => {
     cardFits = await page.evaluate(() => { const v = document.getElementById('view-inspect'); return v.scrollWidth <= v.clientWidth; });
     await shot('09b-phone-card.png');
   }
+  // The police table on a phone: name, households, 民警, 辅警 without sideways scrolling.
+  await page.click('#tab-police');
+  await page.waitForSelector('#police-table tbody tr', { timeout: 15000 });
+  const policeFits = await page.evaluate(() => { const w = document.querySelector('#view-police .table-wrap'); return w.scrollWidth <= w.clientWidth; });
+  await shot('09c-phone-police.png');
+  check(policeFits, 'the police table fits a 375 px screen (code, street, population left to the CSV)', 'it scrolls sideways');
   check(overflow <= 375 && closedAtStart && sheet.width <= 375 && sheet.height > 100 && sheet.bottom <= 740 && cardFits,
     'fits a 375 px phone screen: map first, the panel opens as a bottom sheet, the card fits its width',
     `scrollWidth ${overflow}, closed at start ${closedAtStart}, panel ${JSON.stringify(sheet)}, card fits ${cardFits}`);

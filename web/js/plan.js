@@ -36,7 +36,8 @@ function message(text, kind) {
   m.className = 'msg ' + (kind || '');
 }
 
-function tokenState() {
+// Also called on a language switch: the token line is written here, not by data-i18n.
+export function tokenState() {
   $('token-state').textContent = getToken() ? t('tokenSaved') : t('tokenNone');
   $('preview-apply').disabled = !getToken();
   $('undo').disabled = !getToken();

@@ -10,9 +10,12 @@ const $ = (id) => document.getElementById(id);
 
 const COLUMNS = {
   communities: [
-    { key: 'street_code', label: 'street' }, { key: 'code', label: 'code' }, { key: 'name', label: 'name' },
-    { key: 'households', label: 'households', num: true }, { key: 'population', label: 'population', num: true },
+    // Name first and street last: on a phone the code, street and population columns are hidden
+    // (app.css) so the 民警/辅警 columns fit without scrolling; the CSV and the wide table have them.
+    { key: 'name', label: 'name' }, { key: 'code', label: 'code', narrowHide: true },
+    { key: 'households', label: 'households', num: true }, { key: 'population', label: 'population', num: true, narrowHide: true },
     { key: 'minjing', label: 'minjingCol', num: true, total: true }, { key: 'fujing', label: 'fujingCol', num: true, total: true },
+    { key: 'street_code', label: 'street', narrowHide: true },
   ],
   streets: [
     { key: 'street_code', label: 'code' }, { key: 'street_name', label: 'name' },
@@ -98,6 +101,7 @@ export function render() {
   for (const c of cols) {
     const th = document.createElement('th');
     th.scope = 'col';
+    if (c.narrowHide) th.className = 'narrow-hide';
     const active = c.key === col.key;
     th.setAttribute('aria-sort', active ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none');
     const b = document.createElement('button');
@@ -123,7 +127,7 @@ export function render() {
     for (const c of cols) {
       const td = document.createElement('td');
       td.textContent = c.num ? fmtNum(r[c.key]) : (r[c.key] ?? '');
-      if (c.num) td.className = 'num';
+      td.className = [c.num ? 'num' : '', c.narrowHide ? 'narrow-hide' : ''].join(' ').trim();
       tr.appendChild(td);
     }
     return tr;
@@ -132,8 +136,9 @@ export function render() {
   cols.forEach((c, i) => {
     const td = document.createElement(i === 0 ? 'th' : 'td');
     if (i === 0) { td.scope = 'row'; td.textContent = `${t('total')} (${rows.length})`; }
-    else if (c.total || (mode === 'communities' && c.num)) {
-      td.className = 'num';
+    if (c.narrowHide) td.className = 'narrow-hide';
+    if (i > 0 && (c.total || (mode === 'communities' && c.num))) {
+      td.className = 'num' + (c.narrowHide ? ' narrow-hide' : '');
       td.textContent = fmtNum(rows.reduce((s, r) => s + (Number(r[c.key]) || 0), 0));
     }
     fr.appendChild(td);
