@@ -248,6 +248,7 @@ if (pageLoaded) await step('inspect a community', async () => {
   await shot('02-inspect.png');
   if (check(n0 && n0.code === pick.code && digits(n0.households) === pick.households && digits(n0.fujing) === pick.fujing,
     'clicking a community shows its numbers (code, households, 辅警)', JSON.stringify({ n0, pick }))) target = pick;
+  console.log(`# coverage in the card ${ms} ms after the click; coverage requests: ${covUrls.length}, at most ${maxInFlight} at once`);
   check(sawLoading > 0 && buttons === 0 && cells.length >= 5 && cells.every((c) => /^\d+(\.\d)?%$/.test(c))
     && maxInFlight === 1 && covUrls.some((u) => u.includes(pick.code)),
     'the click shows coverage per circle type by itself (loading line, no button, one request at a time)',

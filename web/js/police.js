@@ -87,8 +87,9 @@ export function render() {
   if (!data) return;
   $('police-note').className = 'hint';
   $('police-note').textContent = ruleText(data.rule);
-  const cols = COLUMNS[mode];
   const rows = (mode === 'streets' ? data.streets : data.communities).slice();
+  // A text column no row fills (street names when the data has none) is left out.
+  const cols = COLUMNS[mode].filter((c) => c.num || rows.some((r) => r[c.key] !== undefined && r[c.key] !== null && r[c.key] !== ''));
   const col = cols.find((c) => c.key === sort.key) || cols[0];
   rows.sort((a, b) => {
     const x = a[col.key];
