@@ -231,7 +231,7 @@ if (pageLoaded) await step('inspect a community', async () => {
   const [olng, olat] = interiorPoint(ofc.features[0].geometry);
   await page.evaluate(([x, y]) => window.gridplan.map.setView([y, x], 14, { animate: false }), [olng, olat]);
   await clickLngLat(olng, olat);
-  await page.evaluate(([x, y]) => window.gridplan.map.setView([y, x], 16, { animate: false }), [lng, lat]);
+  await page.evaluate(([x, y]) => window.gridplan.map.setView([y, x], 15, { animate: false }), [lng, lat]);
   await clickLngLat(lng, lat);
   const t0 = Date.now();
   const n0 = await waitForCard((n) => n.code === pick.code);
