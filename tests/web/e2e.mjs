@@ -43,7 +43,12 @@ const context = await chromium.launchPersistentContext(userDir, {
 const page = context.pages()[0] || await context.newPage();
 page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text() + ' @ ' + JSON.stringify(m.location())); });
 page.on('pageerror', (e) => consoleErrors.push('pageerror: ' + e.message));
-page.on('requestfailed', (r) => { if (!r.url().includes('/tiles/')) consoleErrors.push('request failed: ' + r.url()); });
+// A reload cancels what is in flight (net::ERR_ABORTED): the test's doing, not the page's.
+let reloading = false;
+page.on('requestfailed', (r) => {
+  if (r.url().includes('/tiles/') || (reloading && /ERR_ABORTED/.test(r.failure()?.errorText || ''))) return;
+  consoleErrors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`);
+});
 const shot = (name) => page.screenshot({ path: path.join(out, name) });
 
 // Waits until every tile of a layer (and of the other layers shown) is loaded from the current data
@@ -205,17 +210,49 @@ if (pageLoaded) await step('inspect a community', async () => {
   const pick = (over.length ? over : checkList).slice().sort((a, b) => b.households - a.households)[0];
   const fc = await apiGet(`collections/communities/items?code=${pick.code}&limit=1`);
   [lng, lat] = interiorPoint(fc.features[0].geometry);
+  // Count the page's coverage requests: the card asks for one community's coverage, one at a time.
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const isCov = (r) => r.url().includes('/collections/coverage/items');
+  const covUrls = [];
+  const onReq = (r) => { if (isCov(r)) { covUrls.push(r.url().replace(/.*\?/, '')); inFlight++; maxInFlight = Math.max(maxInFlight, inFlight); } };
+  const onDone = (r) => { if (isCov(r)) inFlight--; };
+  page.on('request', onReq);
+  page.on('requestfinished', onDone);
+  page.on('requestfailed', onDone);
   await page.fill('#search-q', pick.code);
   await page.press('#search-q', 'Enter');
   await page.waitForSelector(`#inspect .community-card[data-code="${pick.code}"]`, { timeout: 15000 });
   ok('search by code selects and zooms to the community');
   await page.fill('#search-q', '');
+  // A quick click elsewhere, then the community again: still never two coverage requests at once.
+  const other = checkList.find((c) => c.code !== pick.code && c.street_code === pick.street_code) || checkList[0];
+  const ofc = await apiGet(`collections/communities/items?code=${other.code}&limit=1`);
+  const [olng, olat] = interiorPoint(ofc.features[0].geometry);
+  await page.evaluate(([x, y]) => window.gridplan.map.setView([y, x], 14, { animate: false }), [olng, olat]);
+  await clickLngLat(olng, olat);
+  await page.evaluate(([x, y]) => window.gridplan.map.setView([y, x], 15, { animate: false }), [lng, lat]);
   await clickLngLat(lng, lat);
+  const t0 = Date.now();
   const n0 = await waitForCard((n) => n.code === pick.code);
+  const sawLoading = await page.locator('#inspect .community-card .coverage-box[aria-busy="true"]').count()
+    + await page.locator('#inspect .community-card .coverage-table').count();
+  await page.waitForSelector(`#inspect .community-card[data-code="${pick.code}"] .coverage-table tbody tr`, { timeout: 60000 });
+  const ms = Date.now() - t0;
+  const cells = await page.$$eval('#inspect .coverage-table td.num', (tds) => tds.map((td) => td.textContent));
+  const buttons = await page.locator('#inspect .community-card button').count();
+  page.off('request', onReq);
+  page.off('requestfinished', onDone);
+  page.off('requestfailed', onDone);
   await tilesSettled('communities');
   await shot('02-inspect.png');
   if (check(n0 && n0.code === pick.code && digits(n0.households) === pick.households && digits(n0.fujing) === pick.fujing,
     'clicking a community shows its numbers (code, households, 辅警)', JSON.stringify({ n0, pick }))) target = pick;
+  console.log(`# coverage in the card ${ms} ms after the click; coverage requests: ${covUrls.length}, at most ${maxInFlight} at once`);
+  check(sawLoading > 0 && buttons === 0 && cells.length >= 5 && cells.every((c) => /^\d+(\.\d)?%$/.test(c))
+    && maxInFlight === 1 && covUrls.some((u) => u.includes(pick.code)),
+    'the click shows coverage per circle type by itself (loading line, no button, one request at a time)',
+    `${cells.length} cells after ${ms} ms, ${buttons} buttons, at most ${maxInFlight} coverage requests at once (${covUrls.join(' ')}): ${cells.slice(0, 6).join(' ')}`);
 });
 
 // 4. Split preview (k = 2) with the quality report, then apply; 5. undo.
@@ -281,10 +318,47 @@ if (pageLoaded) await step('police table and CSV', async () => {
   check(down.length > 1 && down[0] > down[down.length - 1] && down.every((v, i) => i === 0 || down[i - 1] >= v)
     && up.every((v, i) => i === 0 || up[i - 1] <= v), 'police table sorts by a column both ways (households)',
     `${down.slice(0, 4).join(',')} … / ${up.slice(0, 4).join(',')} …`);
+  // The demo profile's 辅警 grow with households (2 up to 3,000, one more per further 2,000), so
+  // the column differs between rows and sorting it is a real test.
   await page.click('#police-table button.sort[data-key="fujing"]');
   const fujing = await column('fujing');
-  check(fujing.every((v, i) => i === 0 || fujing[i - 1] >= v), 'police table sorts by 辅警', fujing.slice(0, 8).join(','));
+  await page.click('#police-table button.sort[data-key="fujing"]');
+  const fujingUp = await column('fujing');
+  await page.click('#police-table button.sort[data-key="fujing"]');
+  check(fujing.length > 1 && fujing[0] > fujing[fujing.length - 1] && fujing.every((v, i) => i === 0 || fujing[i - 1] >= v)
+    && fujingUp.every((v, i) => i === 0 || fujingUp[i - 1] <= v), 'police table sorts by 辅警 both ways (counts differ between rows)',
+    `${fujing.slice(0, 6).join(',')} … ${fujing[fujing.length - 1]} / ${fujingUp.slice(0, 4).join(',')} …`);
+  const note = await page.textContent('#police-note');
+  check(/3,000/.test(note) && /2,000/.test(note), 'the police view states the 辅警 rule in words', note);
   await shot('06-police.png');
+  // The police layer's legend: one row per 辅警 count, as the tiles colour them.
+  await page.click('#tab-layers');
+  await page.check('#layer-police');
+  await tilesSettled('police');
+  const legend = await page.$$eval('#legend-police li', (lis) => lis.map((li) => li.textContent));
+  await shot('06b-police-layer.png');
+  const counts = [...new Set(policeCommunities.map((c) => c.fujing))].sort((a, b) => a - b);
+  const communitiesOn = await page.isChecked('#layer-communities');
+  check(legend.length >= 2 && legend.some((l) => l.includes(String(counts[0]))) && !communitiesOn,
+    'the police layer legend has a row per 辅警 count, and the community fill steps aside',
+    `${legend.join(' | ')} (counts in the data: ${counts.join(',')}; communities still on: ${communitiesOn})`);
+  // Coverage gaps (drawn in the browser from the whole city's coverage): its legend swatches have
+  // the map's fill opacity, and it replaces the police fill.
+  await page.check('#layer-coverage');
+  await page.waitForSelector('.leaflet-gp-coverage-pane path', { state: 'attached', timeout: 30000 });
+  await page.waitForFunction(() => document.querySelectorAll('#legend-coverage li').length === 3, null, { timeout: 10000 });
+  const gaps = await page.evaluate(() => ({
+    paths: document.querySelectorAll('.leaflet-gp-coverage-pane path[fill-opacity="0.65"]').length,
+    swatch: getComputedStyle(document.querySelector('#legend-coverage li .swatch')).backgroundColor,
+    police: document.getElementById('layer-police').checked,
+  }));
+  await shot('06c-coverage-gaps.png');
+  check(gaps.paths > 0 && /rgba\(.*0\.6[45]/.test(gaps.swatch) && !gaps.police,
+    'coverage gaps draw with a legend of the same opacity, in place of the police fill', JSON.stringify(gaps));
+  await page.check('#layer-communities');
+  const othersOff = !(await page.isChecked('#layer-police')) && !(await page.isChecked('#layer-coverage'));
+  check(othersOff, 'switching the community fill back on switches the other fills off', 'another fill still on');
+  await page.click('#tab-police');
   const csvPath = path.join(out, 'police.csv');
   const link = await page.$eval('#police-csv', (a) => ({ href: a.href, download: a.getAttribute('download') }));
   check(link.href.endsWith('/api/police?format=csv') && link.download === 'police.csv', 'the CSV link points at the server CSV',
@@ -319,6 +393,18 @@ if (pageLoaded) await step('English toggle', async () => {
   const en = await page.evaluate(() => [document.documentElement.lang, document.getElementById('tab-layers').textContent]);
   await shot('07-english.png');
   check(en[0] === 'en' && en[1] === 'Layers', 'English toggle switches the page', en.join(' / '));
+  // Nothing the page itself writes stays in Chinese (names of places and the 民警/辅警 glosses aside).
+  const han = /[\u4e00-\u9fff]/;
+  const policeText = await page.evaluate(() => [document.getElementById('police-note').textContent,
+    ...[...document.querySelectorAll('#police-table thead th, #police-table tfoot th')].map((e) => e.textContent.replace(/\((民警|辅警)\)/, ''))]);
+  await page.click('#tab-inspect');
+  await page.waitForFunction(() => { const h = document.querySelector('#inspect .community-card h3'); return h && h.textContent.startsWith('Community'); }, null, { timeout: 15000 });
+  await page.waitForSelector('#inspect .coverage-table', { timeout: 30000 });
+  const cardText = await page.$$eval('#inspect .community-card dt, #inspect .coverage-table th', (els) => els.map((e) => e.textContent.replace(/\((民警|辅警)\)/, '')));
+  await shot('07b-english-inspect.png');
+  const chinese = [...policeText, ...cardText].filter((x) => han.test(x));
+  check(chinese.length === 0, 'in English the police view and the community card have no Chinese labels', chinese.join(' | '));
+  await page.click('#tab-police');
   await page.click('#lang');
 });
 
@@ -337,22 +423,12 @@ if (pageLoaded) await step('keyboard', async () => {
     'header, tabs, layer switches and the map are reachable by keyboard, with a focus ring', `${reached.join(',')} outline ${outline}`);
 });
 
-// Coverage per circle type for the selected community (computed by the server for the whole city
-// on first request after a change: slow, so it is the last desktop step).
-if (target) await step('coverage per circle type', async () => {
-  await page.click('#tab-inspect');
-  await waitForCard((n) => n.code === target.code);
-  await page.click('#inspect .coverage-load');
-  await page.waitForSelector('#inspect .coverage-table tbody tr', { timeout: 240000 });
-  const cells = await page.$$eval('#inspect .coverage-table td.num', (tds) => tds.map((td) => td.textContent));
-  await shot('10-coverage.png');
-  check(cells.length >= 5 && cells.every((c) => /^\d+(\.\d)?%$/.test(c)), 'inspect shows coverage per circle type', cells.join(' '));
-});
-
 // 9. Phone width: no horizontal overflow, map first, the panel opens as a bottom sheet.
 if (pageLoaded) await step('phone width', async () => {
   await page.setViewportSize({ width: 375, height: 740 });
+  reloading = true;
   await page.reload({ waitUntil: 'load' });
+  reloading = false;
   await page.waitForSelector('body[data-ready="1"]', { timeout: 20000 });
   await tilesSettled('communities');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -363,9 +439,25 @@ if (pageLoaded) await step('phone width', async () => {
   await page.waitForTimeout(400);
   const sheet = await page.evaluate(() => document.getElementById('panel').getBoundingClientRect().toJSON());
   await shot('09-phone-panel.png');
-  check(overflow <= 375 && closedAtStart && sheet.width <= 375 && sheet.height > 100 && sheet.bottom <= 740,
-    'fits a 375 px phone screen: map first, the panel opens as a bottom sheet',
-    `scrollWidth ${overflow}, closed at start ${closedAtStart}, panel ${JSON.stringify(sheet)}`);
+  // A community's card in the bottom sheet, coverage included, without sideways scrolling.
+  let cardFits = true;
+  if (target) {
+    await page.fill('#search-q', target.code);
+    await page.press('#search-q', 'Enter');
+    await page.waitForSelector(`#inspect .community-card[data-code="${target.code}"] .coverage-table tbody tr`, { timeout: 30000 });
+    await page.waitForTimeout(400);
+    cardFits = await page.evaluate(() => { const v = document.getElementById('view-inspect'); return v.scrollWidth <= v.clientWidth; });
+    await shot('09b-phone-card.png');
+  }
+  // The police table on a phone: name, households, 民警, 辅警 without sideways scrolling.
+  await page.click('#tab-police');
+  await page.waitForSelector('#police-table tbody tr', { timeout: 15000 });
+  const policeFits = await page.evaluate(() => { const w = document.querySelector('#view-police .table-wrap'); return w.scrollWidth <= w.clientWidth; });
+  await shot('09c-phone-police.png');
+  check(policeFits, 'the police table fits a 375 px screen (code, street, population left to the CSV)', 'it scrolls sideways');
+  check(overflow <= 375 && closedAtStart && sheet.width <= 375 && sheet.height > 100 && sheet.bottom <= 740 && cardFits,
+    'fits a 375 px phone screen: map first, the panel opens as a bottom sheet, the card fits its width',
+    `scrollWidth ${overflow}, closed at start ${closedAtStart}, panel ${JSON.stringify(sheet)}, card fits ${cardFits}`);
 });
 
 // 10. No console errors in the whole run.

@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { featureAt } from './geo.js';
 import { t, tStatus, tAction, fmtNum, fmtPct } from './i18n.js';
-import { getMap, showSelection, circleLabel, dataVersion } from './map.js';
+import { getMap, showSelection, circleLabel, dataVersion, fitToShow } from './map.js';
 
 // The current selection, read by plan.js.
 export const selection = { community: null, grid: null, info: null, lngLat: null };
@@ -46,7 +46,7 @@ export async function selectByCode(code, { zoom = true } = {}) {
   if (!f) throw new Error(code);
   if (zoom) {
     const b = L.geoJSON(f).getBounds();   // eslint-disable-line no-undef
-    if (b.isValid()) getMap().fitBounds(b, { padding: [30, 30], maxZoom: 17 });
+    if (b.isValid()) fitToShow(b);
   }
   await select(f, null);
 }
@@ -78,44 +78,40 @@ async function select(community, grid) {
   if (grid) nodes.push(gridCard(grid.properties));
   out.replaceChildren(...nodes);
   listeners.forEach((fn) => fn(selection));
-  if (community) coverageButton(community.properties.code, out.querySelector('.community-card'));
+  if (community) fillCoverage(community.properties.code, out.querySelector('.community-card'));
 }
 
-// The server computes coverage for the whole city at once, and after an edit that takes tens of
-// seconds on the demo city while it holds a worker: so it is asked for on request, not per click.
-function coverageButton(code, card) {
-  if (!card) return;
-  if (coverageCache && coverageCache.code === code && coverageCache.version === dataVersion()) {
-    card.appendChild(coverageBox(coverageCache.feats));
-    return;
-  }
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.className = 'small coverage-load';
-  b.textContent = t('showCoverage');
-  b.addEventListener('click', () => { b.remove(); fillCoverage(code, card); });
-  card.appendChild(b);
-}
-
+// Coverage per circle type comes from the computed coverage collection (one feature per mode) and
+// appears in the card when it arrives: the server answers in about 1.5 s after an edit and in
+// milliseconds after that. At most one coverage request is in flight: clicks made meanwhile wait
+// their turn, and a turn whose community is no longer selected is skipped, so quick clicking
+// through the map costs one request, not one per click. Answers are kept per data version.
+const coverageCache = new Map();   // code -> features, for coverageVersion only
+let coverageVersion = null;
 let coverageQueue = Promise.resolve();
-let coverageCache = null;   // {version, code, feats}: the last answer, shown again when the card is redrawn
 
-// Coverage per circle type comes from the computed coverage collection (one feature per mode).
-// The server recomputes it after an edit, which can take a while, so the numbers appear when they
-// arrive and only if the same community is still selected.
+function cachedCoverage(code) {
+  if (coverageVersion !== dataVersion()) { coverageCache.clear(); coverageVersion = dataVersion(); }
+  return coverageCache.get(code);
+}
+
 async function fillCoverage(code, card) {
   if (!card) return;
+  const hit = cachedCoverage(code);
+  if (hit) { card.appendChild(coverageBox(hit)); return; }
   const box = document.createElement('div');
   box.className = 'coverage-box';
+  box.setAttribute('aria-busy', 'true');
   const h4 = document.createElement('h4');
   h4.textContent = t('coverage');
-  box.append(h4, para(t('loading'), 'hint'));
+  box.append(h4, para(t('loading'), 'hint coverage-loading'));
   card.appendChild(box);
   const stillSelected = () => selection.community && selection.community.properties.code === code;
-  // One coverage request at a time: after an edit the server recomputes the whole city for the
-  // first one (tens of seconds on the demo city), and parallel ones would each hold a worker.
+  const version = dataVersion();
   const turn = coverageQueue.then(async () => {
     if (!stillSelected()) return null;
+    const again = cachedCoverage(code);
+    if (again) return { features: again };
     return api.featuresByProperty('coverage', 'code', code, 4);
   });
   coverageQueue = turn.catch(() => null);
@@ -123,16 +119,20 @@ async function fillCoverage(code, card) {
   try {
     fc = await turn;
   } catch (e) {
-    if (stillSelected()) box.replaceChildren(h4, para(t('error', { msg: e.message }), 'error'));
+    const current = document.querySelector(`#inspect .community-card[data-code="${code}"] .coverage-box`);
+    if (current && stillSelected()) {
+      current.removeAttribute('aria-busy');
+      current.replaceChildren(h4, para(t('error', { msg: e.message }), 'error'));
+    }
     return;
   }
   if (!fc || !stillSelected()) return;
-  const feats = (fc && fc.features) || [];
-  coverageCache = { version: dataVersion(), code, feats };
+  const feats = fc.features || [];
+  // cachedCoverage() first empties the cache if the data moved on, so it only holds this version.
+  if (version === dataVersion() && !cachedCoverage(code)) coverageCache.set(code, feats);
   // The card may have been drawn again meanwhile (language switch, refresh): fill the current one.
   const current = document.querySelector(`#inspect .community-card[data-code="${code}"]`);
   if (!current) return;
-  current.querySelector('.coverage-load')?.remove();
   current.querySelector('.coverage-box')?.remove();
   current.appendChild(coverageBox(feats));
 }
@@ -263,7 +263,7 @@ export function initSearch(form, input, list, onPicked) {
     close();
     input.value = r.name;
     if (Array.isArray(r.bbox) && r.bbox.length === 4) {
-      getMap().fitBounds([[r.bbox[1], r.bbox[0]], [r.bbox[3], r.bbox[2]]], { padding: [30, 30], maxZoom: 17 });
+      fitToShow([[r.bbox[1], r.bbox[0]], [r.bbox[3], r.bbox[2]]]);
     }
     try { await selectByCode(r.code, { zoom: !r.bbox }); onPicked(); } catch (e) { console.warn(e.message); }
   };

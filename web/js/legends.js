@@ -62,6 +62,9 @@ const COVERAGE = [
   { max: Infinity, fill: '#d7301f' },
 ];
 
+export const COVERAGE_OPACITY = 0.65;
+const COVERAGE_ALPHA = Math.round(COVERAGE_OPACITY * 255).toString(16).padStart(2, '0');
+
 export function coverageColour(uncovered) {
   if (uncovered === null || uncovered === undefined || Number.isNaN(uncovered)) return null;
   return COVERAGE.find((c) => uncovered < c.max).fill;
@@ -108,11 +111,8 @@ export function legendRows(layer) {
       return rows;
     }
     case 'coverage':
-      return [
-        { label: t('cls_cov1'), fill: COVERAGE[1].fill, stroke: '#7f2704' },
-        { label: t('cls_cov2'), fill: COVERAGE[2].fill, stroke: '#7f2704' },
-        { label: t('cls_cov3'), fill: COVERAGE[3].fill, stroke: '#7f2704' },
-      ];
+      // The map draws these fills at COVERAGE_OPACITY over the background: so does the swatch.
+      return [1, 2, 3].map((i) => ({ label: t('cls_cov' + i), fill: COVERAGE[i].fill + COVERAGE_ALPHA, stroke: '#7f2704' }));
     default:
       return null;
   }

@@ -4,7 +4,7 @@ import { api } from './api.js';
 import { applyStrings, setLang, getLang } from './i18n.js';
 import { initMap, fitToData, buildLayerPanel, setDataVersion, dataVersion } from './map.js';
 import { inspectAt, initSearch, selection } from './inspect.js';
-import { initPlan, isMergePicking, pickMergeTarget, refreshHistory } from './plan.js';
+import { initPlan, isMergePicking, pickMergeTarget, refreshHistory, tokenState } from './plan.js';
 import { initPolice, loadPolice, render as renderPolice } from './police.js';
 import { featureAt } from './geo.js';
 
@@ -94,8 +94,9 @@ async function main() {
   $('lang').addEventListener('click', () => {
     setLang(getLang() === 'zh' ? 'en' : 'zh');
     buildLayerPanel($('layer-list'));
-    if (!$('view-police').hidden) loadPolice(); else renderPolice();
+    renderPolice();   // the table's data does not depend on the language: redraw at once, no request
     refreshHistory();
+    tokenState();
     if (selection.lngLat) inspectAt(selection.lngLat);
   });
   await fitToData();

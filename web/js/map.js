@@ -5,7 +5,7 @@
 /* global L */
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { coverageColour, loadStyle, legendRows, legendElement } from './legends.js';
+import { coverageColour, COVERAGE_OPACITY, loadStyle, legendRows, legendElement } from './legends.js';
 
 // Draw order bottom to top; `on` is the initial state.
 const TILE_LAYERS = [
@@ -18,6 +18,8 @@ const TILE_LAYERS = [
   { id: 'facilities', on: true },
 ];
 const LAYER_ORDER = ['default', 'communities', 'coverage', 'police', 'circles', 'grids', 'buildings', 'facilities'];
+// Layers that colour whole communities: one at a time.
+const FILLS = ['communities', 'coverage', 'police'];
 
 let map = null;
 let version = '0';
@@ -32,6 +34,14 @@ function tileUrl(id) {
 }
 
 export function getMap() { return map; }
+
+// Zooms to bounds in the part of the map the user can see: under 700 px the panel is a bottom sheet
+// over the lower 55 % of the map (app.css), and it is open whenever something has just been selected.
+export function fitToShow(bounds, maxZoom = 17) {
+  const pad = 30;
+  const sheet = window.matchMedia('(max-width: 700px)').matches ? Math.round(map.getSize().y * 0.55) : 0;
+  map.fitBounds(bounds, { paddingTopLeft: [pad, pad], paddingBottomRight: [pad, pad + sheet], maxZoom });
+}
 
 export function initMap(el) {
   map = L.map(el, { zoomControl: true, keyboard: true, preferCanvas: false, maxZoom: 19, minZoom: 3 });
@@ -95,7 +105,20 @@ export function buildLayerPanel(listEl) {
     const label = document.createElement('label');
     label.htmlFor = cb.id;
     label.textContent = t('layer_' + id);
-    cb.addEventListener('change', () => { setLayer(id, cb.checked); renderLegends(listEl); });
+    cb.addEventListener('change', () => {
+      setLayer(id, cb.checked);
+      // Two translucent fills on top of each other mix into colours no legend shows: switching one
+      // coloured fill on switches the others off.
+      if (cb.checked && FILLS.includes(id)) {
+        for (const other of FILLS) {
+          if (other === id || !isOn(other)) continue;
+          setLayer(other, false);
+          const ocb = listEl.querySelector('#layer-' + other);
+          if (ocb) ocb.checked = false;
+        }
+      }
+      renderLegends(listEl);
+    });
     if (id === 'coverage' && !listEl.dataset.coverageWired) {
       listEl.dataset.coverageWired = '1';
       document.addEventListener('gridplan:coverage', () => renderLegends(listEl));
@@ -133,6 +156,13 @@ export async function renderLegends(listEl) {
     const rows = id !== 'default' && isOn(id) ? legendRows(id) : null;
     const nodes = rows ? [legendElement(id, rows)] : [];
     if (id === 'coverage' && rows && coverageCircles().length) nodes.unshift(coverageCirclePicker());
+    if (id === 'coverage' && rows && !(coverageData && coverageData.version === version)) {
+      // Until the city's coverage arrives (about 1.5 s after an edit) the switch says so.
+      const p = document.createElement('p');
+      p.className = 'hint legend';
+      p.textContent = t('loading');
+      nodes.splice(0, nodes.length, p);
+    }
     slot.replaceChildren(...nodes);
   }
 }
@@ -227,7 +257,7 @@ async function refreshCoverage() {
     style: (f) => {
       const share = f.properties[key];
       const c = coverageColour(typeof share === 'number' ? 1 - share : null);
-      return c ? { color: '#7f2704', weight: 1, fillColor: c, fillOpacity: 0.65 }
+      return c ? { color: '#7f2704', weight: 1, fillColor: c, fillOpacity: COVERAGE_OPACITY }
         : { color: '#999', weight: 0.5, fill: false };
     },
   }).addTo(map);
@@ -239,7 +269,8 @@ export function showSelection(geojson) {
   if (!geojson) return;
   selectionLayer = L.geoJSON(geojson, {
     pane: 'gp-select', interactive: false,
-    style: { color: '#00e5ff', weight: 3, fillColor: '#00e5ff', fillOpacity: 0.12 },
+    // Outline only: a tinted fill would change the thematic colour the legend explains.
+    style: { color: '#00e5ff', weight: 3.5, fill: false },
   }).addTo(map);
 }
 
@@ -257,7 +288,7 @@ export function showPreview(fc) {
     },
   }).addTo(map);
   const b = previewLayer.getBounds();
-  if (b.isValid()) map.fitBounds(b, { padding: [20, 20], maxZoom: map.getZoom() > 15 ? map.getZoom() : 16 });
+  if (b.isValid()) fitToShow(b, map.getZoom() > 15 ? map.getZoom() : 16);
 }
 export function clearPreview() {
   if (previewLayer) map.removeLayer(previewLayer);

@@ -36,7 +36,8 @@ function message(text, kind) {
   m.className = 'msg ' + (kind || '');
 }
 
-function tokenState() {
+// Also called on a language switch: the token line is written here, not by data-i18n.
+export function tokenState() {
   $('token-state').textContent = getToken() ? t('tokenSaved') : t('tokenNone');
   $('preview-apply').disabled = !getToken();
   $('undo').disabled = !getToken();
@@ -177,19 +178,31 @@ function li(text, cls) {
 }
 
 // A changeset summary is a JSON object written by the operation ({"community":..,"parts":..}):
-// shown as "key value" pairs, arrays joined.
+// shown as "key value" pairs in the page's language (unknown keys as they are), arrays joined.
 function summaryText(sum) {
   if (sum === null || sum === undefined) return '';
   if (typeof sum !== 'object') return String(sum);
   return Object.entries(sum)
     .filter(([, v]) => v === null || typeof v !== 'object' || Array.isArray(v))
-    .map(([k, v]) => `${k} ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(', ') : v}`)
+    .map(([k, v]) => `${tOr('sum_' + k, k)} ${Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : x)).join(', ') : String(v).replace(/,/g, ', ')}`)
     .join(' · ');
 }
 
+// t(key) when the key has a string, else the fallback (operation names and summary keys come from
+// the server and may be new).
+function tOr(key, fallback) {
+  const s = t(key);
+  return s === key ? fallback : s;
+}
+
+// Today's changes show the time only; older ones the date without the year too.
 function whenText(ts) {
   const d = new Date(typeof ts === 'number' ? ts * 1000 : String(ts).replace(' ', 'T') + (/Z|[+-]\d\d:?\d\d$/.test(ts) ? '' : 'Z'));
-  return Number.isNaN(+d) ? String(ts) : d.toLocaleString(getLang() === 'zh' ? 'zh-CN' : 'en-GB');
+  if (Number.isNaN(+d)) return String(ts);
+  const loc = getLang() === 'zh' ? 'zh-CN' : 'en-GB';
+  const time = d.toLocaleTimeString(loc, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  if (d.toDateString() === new Date().toDateString()) return time;
+  return `${d.toLocaleDateString(loc, { month: '2-digit', day: '2-digit' })} ${time}`;
 }
 
 function historyItem(h) {
@@ -198,7 +211,7 @@ function historyItem(h) {
   const summary = h.undo_of ? t('undoOf', { id: h.undo_of }) : summaryText(h.summary);
   const head = document.createElement('span');
   head.className = 'h-head';
-  head.textContent = `#${h.id} ${h.op}${h.user ? ' · ' + h.user : ''}${h.ts ? ' · ' + whenText(h.ts) : ''}`;
+  head.textContent = `#${h.id} ${tOr('op_' + h.op, h.op)}${h.user ? ' · ' + h.user : ''}${h.ts ? ' · ' + whenText(h.ts) : ''}`;
   const body = document.createElement('span');
   body.className = 'h-summary';
   body.textContent = summary;

@@ -10,15 +10,18 @@ const $ = (id) => document.getElementById(id);
 
 const COLUMNS = {
   communities: [
-    { key: 'street_code', label: 'street' }, { key: 'code', label: 'code' }, { key: 'name', label: 'name' },
-    { key: 'households', label: 'households', num: true }, { key: 'population', label: 'population', num: true },
-    { key: 'minjing', label: 'minjing', num: true, total: true }, { key: 'fujing', label: 'fujing', num: true, total: true },
+    // Name first and street last: on a phone the code, street and population columns are hidden
+    // (app.css) so the 民警/辅警 columns fit without scrolling; the CSV and the wide table have them.
+    { key: 'name', label: 'name' }, { key: 'code', label: 'code', narrowHide: true },
+    { key: 'households', label: 'households', num: true }, { key: 'population', label: 'population', num: true, narrowHide: true },
+    { key: 'minjing', label: 'minjingCol', num: true, total: true }, { key: 'fujing', label: 'fujingCol', num: true, total: true },
+    { key: 'street_code', label: 'street', narrowHide: true },
   ],
   streets: [
     { key: 'street_code', label: 'code' }, { key: 'street_name', label: 'name' },
     { key: 'communities', label: 'communities', num: true, total: true },
     { key: 'households', label: 'households', num: true, total: true },
-    { key: 'minjing', label: 'minjing', num: true, total: true }, { key: 'fujing', label: 'fujing', num: true, total: true },
+    { key: 'minjing', label: 'minjingCol', num: true, total: true }, { key: 'fujing', label: 'fujingCol', num: true, total: true },
   ],
 };
 
@@ -41,12 +44,23 @@ function normalise(raw) {
   }
   streets = streets.map((s) => ({ ...s, street_code: s.street_code ?? s.code, street_name: s.street_name ?? s.name }));
   if (Array.isArray(raw)) return { communities, streets, rule: null };
-  const parts = [];
-  if (raw.profile) parts.push(raw.profile);
-  if (raw.rule && typeof raw.rule === 'object') for (const [k, v] of Object.entries(raw.rule)) parts.push(`${k} ${v}`);
-  else if (raw.rule) parts.push(String(raw.rule));
-  if (raw.rounding) parts.push(raw.rounding);
-  return { communities, streets, rule: parts.join(' · ') || null };
+  return { communities, streets, rule: { profile: raw.profile, rounding: raw.rounding, ...(raw.rule && typeof raw.rule === 'object' ? raw.rule : raw.rule ? { rule: raw.rule } : {}) } };
+}
+
+// The allocation rule in the page's language: a sentence when the server sends the usual numbers,
+// else its keys and values as they are.
+function ruleText(r) {
+  if (!r) return '';
+  const known = ['min_minjing', 'fujing_base', 'fujing_base_households', 'fujing_step_households'];
+  if (known.every((k) => typeof r[k] === 'number')) {
+    return t('policeRuleText', {
+      profile: r.profile || '—', minjing: fmtNum(r.min_minjing), base: fmtNum(r.fujing_base),
+      baseHh: fmtNum(r.fujing_base_households), step: fmtNum(r.fujing_step_households),
+      rounding: t('rounding_' + (r.rounding || 'ceil')),
+    });
+  }
+  const parts = Object.entries(r).filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => `${k} ${v}`);
+  return parts.length ? t('policeRule', { rule: parts.join(' · ') }) : '';
 }
 
 export async function loadPolice() {
@@ -71,11 +85,11 @@ export function initPolice() {
 
 export function render() {
   if (!data) return;
-  const rule = data.rule;
   $('police-note').className = 'hint';
-  $('police-note').textContent = rule ? t('policeRule', { rule }) : '';
-  const cols = COLUMNS[mode];
+  $('police-note').textContent = ruleText(data.rule);
   const rows = (mode === 'streets' ? data.streets : data.communities).slice();
+  // A text column no row fills (street names when the data has none) is left out.
+  const cols = COLUMNS[mode].filter((c) => c.num || rows.some((r) => r[c.key] !== undefined && r[c.key] !== null && r[c.key] !== ''));
   const col = cols.find((c) => c.key === sort.key) || cols[0];
   rows.sort((a, b) => {
     const x = a[col.key];
@@ -88,6 +102,7 @@ export function render() {
   for (const c of cols) {
     const th = document.createElement('th');
     th.scope = 'col';
+    if (c.narrowHide) th.className = 'narrow-hide';
     const active = c.key === col.key;
     th.setAttribute('aria-sort', active ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none');
     const b = document.createElement('button');
@@ -95,7 +110,7 @@ export function render() {
     b.className = 'sort';
     b.dataset.key = c.key;
     b.textContent = t(c.label) + (active ? (sort.dir > 0 ? ' ▲' : ' ▼') : '');
-    b.title = t('sortBy');
+    b.title = `${t(c.label === 'minjingCol' ? 'minjing' : c.label === 'fujingCol' ? 'fujing' : c.label)}: ${t('sortBy')}`;
     b.addEventListener('click', () => {
       sort = { key: c.key, dir: sort.key === c.key ? -sort.dir : (c.num ? -1 : 1) };
       render();
@@ -113,7 +128,7 @@ export function render() {
     for (const c of cols) {
       const td = document.createElement('td');
       td.textContent = c.num ? fmtNum(r[c.key]) : (r[c.key] ?? '');
-      if (c.num) td.className = 'num';
+      td.className = [c.num ? 'num' : '', c.narrowHide ? 'narrow-hide' : ''].join(' ').trim();
       tr.appendChild(td);
     }
     return tr;
@@ -122,8 +137,9 @@ export function render() {
   cols.forEach((c, i) => {
     const td = document.createElement(i === 0 ? 'th' : 'td');
     if (i === 0) { td.scope = 'row'; td.textContent = `${t('total')} (${rows.length})`; }
-    else if (c.total || (mode === 'communities' && c.num)) {
-      td.className = 'num';
+    if (c.narrowHide) td.className = 'narrow-hide';
+    if (i > 0 && (c.total || (mode === 'communities' && c.num))) {
+      td.className = 'num' + (c.narrowHide ? ' narrow-hide' : '');
       td.textContent = fmtNum(rows.reduce((s, r) => s + (Number(r[c.key]) || 0), 0));
     }
     fr.appendChild(td);
