@@ -3,8 +3,8 @@
  * An edit is validated before anything is written (JSON, geometry type, GEOS validity), then,
  * under the write lock (BEGIN IMMEDIATE), checked against the neighbours found through the spatial
  * index, and written inside a changeset so it is logged with the token owner's name and can be
- * undone. A community edit also moves the buildings under the old and new outline to the community
- * that now holds them (import_assign_communities_in), in the same changeset. The overlap check runs inside the transaction so two concurrent edits cannot both pass
+ * undone. A community (grid) edit also moves the buildings under the old and new outline to the
+ * community (grid) that now holds them (import_assign_communities_in, _grids_in), in the same changeset. The overlap check runs inside the transaction so two concurrent edits cannot both pass
  * it against the old state. */
 #include "http.h"
 #include "err.h"
@@ -214,9 +214,11 @@ static int edit_put(http_req_t *req, http_res_t *res) {
     bb[2] = have_old && ob[2] > nb[2] ? ob[2] : nb[2];
     bb[3] = have_old && ob[3] > nb[3] ? ob[3] : nb[3];
     /* Buildings follow the boundary: those under the old or new outline are placed again and the
-     * totals of the communities they left or joined recomputed, in this changeset so undo restores them. */
-    if (!strcmp(tb->id, "communities") && (rc = import_assign_communities_in(st, bb, NULL, res->err, sizeof res->err)))
-        goto end;
+     * totals of the communities (grids) they left or joined recomputed, in this changeset so undo
+     * restores them. */
+    rc = !strcmp(tb->id, "communities") ? import_assign_communities_in(st, bb, NULL, res->err, sizeof res->err)
+                                         : import_assign_grids_in(st, bb, NULL, res->err, sizeof res->err);
+    if (rc) goto end;
     if ((rc = store_changeset_end(st, res->err, sizeof res->err))) goto end;
     if ((rc = store_commit(st, res->err, sizeof res->err))) goto end;
     in_tx = 0;

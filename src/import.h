@@ -55,5 +55,8 @@ int import_assign_communities(store_t *st, import_result_t *res, char *err, size
  * transaction, so inside a changeset the change log records every building and community row it
  * updates and undo restores them. Counts in res cover the buildings inside the box. */
 int import_assign_communities_in(store_t *st, const double *bbox, import_result_t *res, char *err, size_t errlen);
+/* The same for grids: buildings.grid_code by point in grid polygon and the grids' totals, limited
+ * to bbox (NULL: every building). res->buildings_assigned counts buildings placed in a grid. */
+int import_assign_grids_in(store_t *st, const double *bbox, import_result_t *res, char *err, size_t errlen);
 
 #endif
