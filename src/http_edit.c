@@ -3,10 +3,12 @@
  * An edit is validated before anything is written (JSON, geometry type, GEOS validity), then,
  * under the write lock (BEGIN IMMEDIATE), checked against the neighbours found through the spatial
  * index, and written inside a changeset so it is logged with the token owner's name and can be
- * undone. The overlap check runs inside the transaction so two concurrent edits cannot both pass
+ * undone. A community (grid) edit also moves the buildings under the old and new outline to the
+ * community (grid) that now holds them (import_assign_communities_in, _grids_in), in the same changeset. The overlap check runs inside the transaction so two concurrent edits cannot both pass
  * it against the old state. */
 #include "http.h"
 #include "err.h"
+#include "import.h"
 #include "log.h"
 #include <math.h>
 #include <stdio.h>
@@ -206,14 +208,22 @@ static int edit_put(http_req_t *req, http_res_t *res) {
     }
     sqlite3_finalize(s);
     s = NULL;
+    double bb[4];
+    bb[0] = have_old && ob[0] < nb[0] ? ob[0] : nb[0];
+    bb[1] = have_old && ob[1] < nb[1] ? ob[1] : nb[1];
+    bb[2] = have_old && ob[2] > nb[2] ? ob[2] : nb[2];
+    bb[3] = have_old && ob[3] > nb[3] ? ob[3] : nb[3];
+    /* Buildings follow the boundary: those under the old or new outline are placed again and the
+     * totals of the communities (grids) they left or joined recomputed, in this changeset so undo
+     * restores them. */
+    rc = !strcmp(tb->id, "communities") ? import_assign_communities_in(st, bb, NULL, res->err, sizeof res->err)
+                                         : import_assign_grids_in(st, bb, NULL, res->err, sizeof res->err);
+    if (rc) goto end;
     if ((rc = store_changeset_end(st, res->err, sizeof res->err))) goto end;
     if ((rc = store_commit(st, res->err, sizeof res->err))) goto end;
     in_tx = 0;
     http_change_t ch = {.table = tb->id, .has_bbox = 1, .changeset = changeset};
-    ch.bbox[0] = have_old && ob[0] < nb[0] ? ob[0] : nb[0];
-    ch.bbox[1] = have_old && ob[1] < nb[1] ? ob[1] : nb[1];
-    ch.bbox[2] = have_old && ob[2] > nb[2] ? ob[2] : nb[2];
-    ch.bbox[3] = have_old && ob[3] > nb[3] ? ob[3] : nb[3];
+    memcpy(ch.bbox, bb, sizeof bb);
     http_notify_changed(w, &ch);
     buf_printf(&res->body, "{\"applied\":true,\"changeset\":%lld,\"collection\":\"%s\",\"id\":%lld,\"code\":", (long long)changeset,
                tb->id, (long long)fid);

@@ -496,18 +496,20 @@ static void import_pip_visit(void *item, void *user) {
     if (i < p->best && GEOSPreparedIntersects_r(p->g, p->prep[i], p->probe) == 1) p->best = i;
 }
 
-static int import_pip_load(store_t *st, import_pip_t *p, char *err, size_t errlen) {
+static int import_pip_load(store_t *st, const char *table, import_pip_t *p, char *err, size_t errlen) {
     sqlite3_stmt *s;
-    int64_t n = store_count(st, "communities");
-    if (n < 0) return err_set(err, errlen, GP_EDB, "%s: cannot count communities", st->path);
+    int64_t n = store_count(st, table);
+    if (n < 0) return err_set(err, errlen, GP_EDB, "%s: cannot count %s", st->path, table);
     p->codes = calloc((size_t)n + 1, sizeof *p->codes);
     p->sorted_codes = calloc((size_t)n + 1, sizeof *p->sorted_codes);
     p->geoms = calloc((size_t)n + 1, sizeof *p->geoms);
     p->prep = calloc((size_t)n + 1, sizeof *p->prep);
     p->tree = GEOSSTRtree_create_r(p->g, 10);
     if (!p->codes || !p->sorted_codes || !p->geoms || !p->prep || !p->tree)
-        return err_set(err, errlen, GP_ENOMEM, "out of memory loading communities");
-    if (sqlite3_prepare_v2(st->db, "SELECT code, AsBinary(geom) FROM communities ORDER BY fid", -1, &s, NULL) != SQLITE_OK)
+        return err_set(err, errlen, GP_ENOMEM, "out of memory loading %s", table);
+    char sql[80];
+    snprintf(sql, sizeof sql, "SELECT code, AsBinary(geom) FROM %s ORDER BY fid", table);
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         return err_set(err, errlen, GP_EDB, "%s: %s", st->path, sqlite3_errmsg(st->db));
     int rc = GP_OK;
     while (sqlite3_step(s) == SQLITE_ROW && p->n < (size_t)n) {
@@ -527,21 +529,44 @@ static int import_pip_load(store_t *st, import_pip_t *p, char *err, size_t errle
 }
 
 int import_assign_communities(store_t *st, import_result_t *res, char *err, size_t errlen) {
+    return import_assign_communities_in(st, NULL, res, err, errlen);
+}
+
+/* Remembers a community whose building set changed (its totals are recomputed even when it ends
+ * with no buildings at all). */
+static int import_touch(store_t *st, sqlite3_stmt *touch, const char *code, char *err, size_t errlen) {
+    if (!code) return GP_OK;
+    sqlite3_reset(touch);
+    sqlite3_bind_text(touch, 1, code, -1, SQLITE_STATIC);
+    if (sqlite3_step(touch) != SQLITE_DONE) return err_set(err, errlen, GP_EDB, "%s: %s", st->path, sqlite3_errmsg(st->db));
+    return GP_OK;
+}
+
+/* Places buildings in the areas of `table` (communities or grids), writing buildings.`column`, and
+ * sets the areas' totals; the body of import_assign_communities_in and import_assign_grids_in. */
+static int import_assign_in(store_t *st, const char *table, const char *column, const double *bbox, import_result_t *res,
+                            char *err, size_t errlen) {
     int rc = GP_OK;
-    if (store_count(st, "communities") <= 0) return GP_OK;
+    if (store_count(st, table) <= 0) return GP_OK;
     import_pip_t p = {0};
-    sqlite3_stmt *sel = NULL, *upd = NULL;
-    struct { int64_t fid; const char *code; } *todo = NULL;
+    sqlite3_stmt *sel = NULL, *upd = NULL, *touch = NULL;
+    struct { int64_t fid; const char *code; char *old; } *todo = NULL;
     size_t ntodo = 0, captodo = 0;
     int64_t inside = 0, outside = 0;
     p.g = geo_ctx_new();
     if (!p.g) return err_set(err, errlen, GP_ENOMEM, "cannot create a GEOS context");
-    if ((rc = import_pip_load(st, &p, err, errlen))) goto end;
+    if ((rc = import_pip_load(st, table, &p, err, errlen))) goto end;
     /* Pass 1 reads every building and decides; pass 2 writes, so no row changes under the SELECT. */
-    if (sqlite3_prepare_v2(st->db, "SELECT fid, AsBinary(geom), community_code FROM buildings", -1, &sel, NULL) != SQLITE_OK) {
+    /* With a box, only the buildings whose bounding box meets it (through the spatial index). */
+    char sql[240];
+    snprintf(sql, sizeof sql, "SELECT fid, AsBinary(geom), %s FROM buildings%s", column,
+             bbox ? " WHERE fid IN (SELECT pkid FROM idx_buildings_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)"
+                  : "");
+    if (sqlite3_prepare_v2(st->db, sql, -1, &sel, NULL) != SQLITE_OK) {
         rc = err_set(err, errlen, GP_EDB, "%s: %s", st->path, sqlite3_errmsg(st->db));
         goto end;
     }
+    for (int i = 0; bbox && i < 4; i++) sqlite3_bind_double(sel, i + 1, bbox[i]);
     while (sqlite3_step(sel) == SQLITE_ROW) {
         const void *wkb = sqlite3_column_blob(sel, 1);
         const char *old = (const char *)sqlite3_column_text(sel, 2);
@@ -573,15 +598,24 @@ int import_assign_communities(store_t *st, import_result_t *res, char *err, size
         }
         todo[ntodo].fid = sqlite3_column_int64(sel, 0);
         todo[ntodo].code = code;
+        todo[ntodo].old = old ? strdup(old) : NULL;
         ntodo++;
+        if (old && !todo[ntodo - 1].old) { rc = err_set(err, errlen, GP_ENOMEM, "out of memory assigning buildings"); goto end; }
     }
     sqlite3_finalize(sel);
     sel = NULL;
-    if (sqlite3_prepare_v2(st->db, "UPDATE buildings SET community_code = ? WHERE fid = ?", -1, &upd, NULL) != SQLITE_OK) {
+    if ((rc = store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS import_touched(code TEXT PRIMARY KEY); DELETE FROM import_touched;",
+                         err, errlen)))
+        goto end;
+    snprintf(sql, sizeof sql, "UPDATE buildings SET %s = ? WHERE fid = ?", column);
+    if (sqlite3_prepare_v2(st->db, sql, -1, &upd, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO import_touched VALUES (?)", -1, &touch, NULL) != SQLITE_OK) {
         rc = err_set(err, errlen, GP_EDB, "%s: %s", st->path, sqlite3_errmsg(st->db));
         goto end;
     }
     for (size_t i = 0; i < ntodo; i++) {
+        if ((rc = import_touch(st, touch, todo[i].code, err, errlen)) || (rc = import_touch(st, touch, todo[i].old, err, errlen)))
+            goto end;
         sqlite3_reset(upd);
         if (todo[i].code) sqlite3_bind_text(upd, 1, todo[i].code, -1, SQLITE_STATIC);
         else sqlite3_bind_null(upd, 1);
@@ -595,24 +629,48 @@ int import_assign_communities(store_t *st, import_result_t *res, char *err, size
         res->buildings_assigned = inside;
         res->buildings_outside = outside;
     }
-    /* Totals: households always from the buildings; population only when the buildings know it. */
-    const char *totals =
-        "CREATE TEMP TABLE IF NOT EXISTS import_sums(code TEXT PRIMARY KEY, households INTEGER, population INTEGER);"
-        "DELETE FROM import_sums;"
-        "INSERT INTO import_sums SELECT community_code, sum(households), sum(population) FROM buildings"
-        " WHERE community_code IS NOT NULL GROUP BY community_code;"
-        "UPDATE communities SET households = s.households, population = CASE WHEN s.population > 0 THEN s.population ELSE communities.population END"
-        " FROM import_sums s WHERE s.code = communities.code"
-        "   AND (communities.households IS NOT s.households OR (s.population > 0 AND communities.population IS NOT s.population));";
-    if ((rc = store_exec(st, totals, err, errlen))) goto end;
+    /* Totals: households always from the buildings; population only when the buildings know it. The
+     * whole-table pass sets every community holding buildings; a boxed pass only those whose buildings
+     * changed. Either way a community that lost its last building falls to 0 households and people
+     * (population -1 marks it). */
+    buf_t totals = {0};
+    int brc = buf_printf(&totals,
+                         "CREATE TEMP TABLE IF NOT EXISTS import_sums(code TEXT PRIMARY KEY, households INTEGER, population INTEGER);"
+                         "DELETE FROM import_sums;"
+                         "INSERT INTO import_sums SELECT %s, sum(households), sum(population) FROM buildings WHERE %s IS NOT NULL",
+                         column, column);
+    if (bbox && !brc) brc = buf_printf(&totals, " AND %s IN (SELECT code FROM import_touched)", column);
+    if (!brc)
+        brc = buf_printf(&totals,
+                         " GROUP BY %s;"
+                         "INSERT OR IGNORE INTO import_sums SELECT code, 0, -1 FROM import_touched;"
+                         "UPDATE %s SET households = s.households,"
+                         " population = CASE WHEN s.population > 0 THEN s.population WHEN s.population < 0 THEN 0 ELSE %s.population END"
+                         " FROM import_sums s WHERE s.code = %s.code"
+                         "   AND (%s.households IS NOT s.households OR (s.population > 0 AND %s.population IS NOT s.population)"
+                         "        OR (s.population < 0 AND %s.population IS NOT 0));",
+                         column, table, table, table, table, table, table);
+    rc = brc ? err_set(err, errlen, GP_ENOMEM, "out of memory assigning buildings") : store_exec(st, totals.data, err, errlen);
+    buf_free(&totals);
+    if (rc) goto end;
     if (res) res->communities_changed = sqlite3_changes(st->db);
 end:
     sqlite3_finalize(sel);
     sqlite3_finalize(upd);
+    sqlite3_finalize(touch);
+    for (size_t i = 0; i < ntodo; i++) free(todo[i].old);
     free(todo);
     import_pip_free(&p);
     geo_ctx_free(p.g);
     return rc;
+}
+
+int import_assign_communities_in(store_t *st, const double *bbox, import_result_t *res, char *err, size_t errlen) {
+    return import_assign_in(st, "communities", "community_code", bbox, res, err, errlen);
+}
+
+int import_assign_grids_in(store_t *st, const double *bbox, import_result_t *res, char *err, size_t errlen) {
+    return import_assign_in(st, "grids", "grid_code", bbox, res, err, errlen);
 }
 
 /* Builds "INSERT INTO t(c1, ..., geom) VALUES (?, ..., GeomFromWKB(?, 4326))". */

@@ -49,4 +49,14 @@ int import_geojson(store_t *st, const char *file, const import_opts_t *opts, imp
  * the caller's transaction. Counts go to res (may be NULL). */
 int import_assign_communities(store_t *st, import_result_t *res, char *err, size_t errlen);
 
+/* The same, limited to the buildings whose bounding box meets bbox (minx, miny, maxx, maxy in
+ * lon/lat; NULL: every building), for an edit of a boundary: only communities that gained or lost a
+ * building get new totals (0 households when they lost the last one). Runs in the caller's
+ * transaction, so inside a changeset the change log records every building and community row it
+ * updates and undo restores them. Counts in res cover the buildings inside the box. */
+int import_assign_communities_in(store_t *st, const double *bbox, import_result_t *res, char *err, size_t errlen);
+/* The same for grids: buildings.grid_code by point in grid polygon and the grids' totals, limited
+ * to bbox (NULL: every building). res->buildings_assigned counts buildings placed in a grid. */
+int import_assign_grids_in(store_t *st, const double *bbox, import_result_t *res, char *err, size_t errlen);
+
 #endif

@@ -461,10 +461,11 @@ static int roadnet_add_piece(roadnet_reach_t *r, int e, double s0, double s1) {
     double ax = net->nx[net->eu[e]], ay = net->ny[net->eu[e]];
     double dx = net->nx[net->ev[e]] - ax, dy = net->ny[net->ev[e]] - ay;
     double *p = r->pieces + 4 * (size_t)r->npieces++;
-    p[0] = ax + dx * s0 / len;
-    p[1] = ay + dy * s0 / len;
-    p[2] = ax + dx * s1 / len;
-    p[3] = ay + dy * s1 / len;
+    /* A piece reaching a node ends exactly on it, so pieces meeting there can be chained. */
+    p[0] = s0 <= 0 ? ax : ax + dx * s0 / len;
+    p[1] = s0 <= 0 ? ay : ay + dy * s0 / len;
+    p[2] = s1 >= len ? net->nx[net->ev[e]] : ax + dx * s1 / len;
+    p[3] = s1 >= len ? net->ny[net->ev[e]] : ay + dy * s1 / len;
     r->length += s1 - s0;
     return GP_OK;
 }
@@ -610,37 +611,124 @@ double roadnet_reach_nearest(roadnet_reach_t *r, double x, double y, double max_
     return s.best <= max_m ? s.best : INFINITY;
 }
 
-/* The pieces meeting box (NULL: all) as merged lines. */
+/* One end of a piece: end 2*i is piece i's start, 2*i + 1 its end. */
+typedef struct roadnet_end { double x, y; int end; } roadnet_end_t;
+
+static int roadnet_end_cmp(const void *a, const void *b) {
+    const roadnet_end_t *p = a, *q = b;
+    if (p->x != q->x) return p->x < q->x ? -1 : 1;
+    if (p->y != q->y) return p->y < q->y ? -1 : 1;
+    return p->end - q->end;
+}
+
+/* Chains of pieces: state shared by the walk. node[end] names the point an end lies on; inc lists
+ * the ends at each point (CSR: inc[first[k] .. first[k + 1]]). */
+typedef struct roadnet_chain {
+    const double *const *seg;     /* seg[i]: x0 y0 x1 y1 of the i-th chosen piece */
+    int *node, *first, *inc;
+    unsigned char *used;
+    double *xy;                   /* the chain being built, 2 doubles a point */
+    int npt;
+} roadnet_chain_t;
+
+/* Extends the chain from end `at` (a used piece's far end) through unused pieces, at each point
+ * taking the straightest continuation; appends the points reached. */
+static void roadnet_chain_walk(roadnet_chain_t *c, int at) {
+    for (;;) {
+        const double *p = c->seg[at / 2];
+        double hx = at % 2 ? p[2] : p[0], hy = at % 2 ? p[3] : p[1];     /* the point we stand on */
+        double tx = at % 2 ? p[0] : p[2], ty = at % 2 ? p[1] : p[3];     /* where we came from */
+        double ix = hx - tx, iy = hy - ty, best = -2;
+        int next = -1, k = c->node[at];
+        for (int q = c->first[k]; q < c->first[k + 1]; q++) {
+            int e = c->inc[q];
+            if (c->used[e / 2]) continue;
+            const double *o = c->seg[e / 2];
+            double ox = (e % 2 ? o[0] : o[2]) - hx, oy = (e % 2 ? o[1] : o[3]) - hy;
+            double cosang = (ix * ox + iy * oy) / (hypot(ix, iy) * hypot(ox, oy) + 1e-300);
+            if (cosang > best) { best = cosang; next = e; }
+        }
+        if (next < 0) return;
+        c->used[next / 2] = 1;
+        at = next ^ 1;
+        const double *o = c->seg[at / 2];
+        c->xy[2 * c->npt] = at % 2 ? o[2] : o[0];
+        c->xy[2 * c->npt + 1] = at % 2 ? o[3] : o[1];
+        c->npt++;
+    }
+}
+
+/* The pieces meeting box (NULL: all) as lines: pieces sharing an end point are chained into long
+ * lines (straightest continuation first), since buffering a few long lines and uniting them costs
+ * far less than uniting one buffer per piece, most of whose round caps overlap at the crossings. */
 static GEOSGeometry *roadnet_lines_in(GEOSContextHandle_t g, const roadnet_reach_t *r, const double *box) {
-    GEOSGeometry **lines = malloc((size_t)(r->npieces ? r->npieces : 1) * sizeof *lines);
-    if (!lines) return NULL;
-    int n = 0, wanted = 0;
+    int n = 0, nlines = 0, ok = 0;
+    const double **seg = malloc((size_t)(r->npieces ? r->npieces : 1) * sizeof *seg);
+    roadnet_end_t *ends = malloc((size_t)(2 * r->npieces + 1) * sizeof *ends);
+    roadnet_chain_t c = {.seg = NULL};
+    GEOSGeometry **lines = NULL, *multi = NULL;
+    if (!seg || !ends) goto end;
     for (int i = 0; i < r->npieces; i++) {
         const double *p = r->pieces + 4 * (size_t)i;
         if (box && (fmax(p[0], p[2]) < box[0] || fmin(p[0], p[2]) > box[2] || fmax(p[1], p[3]) < box[1] ||
                     fmin(p[1], p[3]) > box[3]))
             continue;
-        wanted++;
-        GEOSCoordSequence *cs = GEOSCoordSeq_create_r(g, 2, 2);
-        if (!cs) break;
-        GEOSCoordSeq_setXY_r(g, cs, 0, p[0], p[1]);
-        GEOSCoordSeq_setXY_r(g, cs, 1, p[2], p[3]);
-        GEOSGeometry *l = GEOSGeom_createLineString_r(g, cs);
-        if (!l) break;
-        lines[n++] = l;
+        ends[2 * n] = (roadnet_end_t){p[0], p[1], 2 * n};
+        ends[2 * n + 1] = (roadnet_end_t){p[2], p[3], 2 * n + 1};
+        seg[n++] = p;
     }
-    if (n < wanted) {
-        for (int i = 0; i < n; i++) GEOSGeom_destroy_r(g, lines[i]);
-        free(lines);
-        return NULL;
+    qsort(ends, (size_t)(2 * n), sizeof *ends, roadnet_end_cmp);
+    c.seg = seg;
+    c.node = malloc((size_t)(2 * n + 1) * sizeof *c.node);
+    c.first = calloc((size_t)(2 * n + 2), sizeof *c.first);
+    c.inc = malloc((size_t)(2 * n + 1) * sizeof *c.inc);
+    c.used = calloc((size_t)(n + 1), 1);
+    c.xy = malloc((size_t)(2 * n + 2) * 2 * sizeof *c.xy);
+    lines = malloc((size_t)(n + 1) * sizeof *lines);
+    if (!c.node || !c.first || !c.inc || !c.used || !c.xy || !lines) goto end;
+    /* Ends sorted by coordinate: equal coordinates are one point, and its ends are contiguous. */
+    int npoints = 0;
+    for (int q = 0; q < 2 * n; q++) {
+        if (q > 0 && (ends[q].x != ends[q - 1].x || ends[q].y != ends[q - 1].y)) npoints++;
+        c.node[ends[q].end] = npoints;
+        c.inc[q] = ends[q].end;
+        c.first[npoints + 1] = q + 1;
     }
-    GEOSGeometry *multi = GEOSGeom_createCollection_r(g, GEOS_MULTILINESTRING, lines, (unsigned)n);
+    /* Chains start at points where an odd number of pieces meet (a chain must end there anyway),
+     * then whatever is left (closed loops). */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int q = 0; q < 2 * n; q++) {
+            int e = c.inc[q], k = c.node[e];
+            if (c.used[e / 2] || (pass == 0 && (c.first[k + 1] - c.first[k]) % 2 == 0)) continue;
+            c.used[e / 2] = 1;
+            const double *p = seg[e / 2];
+            c.npt = 2;
+            c.xy[0] = e % 2 ? p[2] : p[0];
+            c.xy[1] = e % 2 ? p[3] : p[1];
+            c.xy[2] = e % 2 ? p[0] : p[2];
+            c.xy[3] = e % 2 ? p[1] : p[3];
+            roadnet_chain_walk(&c, e ^ 1);
+            GEOSCoordSequence *cs = GEOSCoordSeq_copyFromBuffer_r(g, c.xy, (unsigned)c.npt, 0, 0);
+            GEOSGeometry *l = cs ? GEOSGeom_createLineString_r(g, cs) : NULL;
+            if (!l) goto end;
+            lines[nlines++] = l;
+        }
+    }
+    assert(nlines <= n);
+    ok = 1;
+end:
+    if (ok) multi = GEOSGeom_createCollection_r(g, GEOS_MULTILINESTRING, lines, (unsigned)nlines);
+    else
+        for (int i = 0; i < nlines; i++) GEOSGeom_destroy_r(g, lines[i]);
     free(lines);
-    if (!multi || n < 2) return multi;
-    /* Merging the segments into long lines makes the buffer far cheaper (fewer, longer inputs). */
-    GEOSGeometry *merged = GEOSLineMerge_r(g, multi);
-    GEOSGeom_destroy_r(g, multi);
-    return merged;
+    free(c.node);
+    free(c.first);
+    free(c.inc);
+    free(c.used);
+    free(c.xy);
+    free(ends);
+    free(seg);
+    return multi;
 }
 
 GEOSGeometry *roadnet_reach_lines(GEOSContextHandle_t g, const roadnet_reach_t *r) { return roadnet_lines_in(g, r, NULL); }

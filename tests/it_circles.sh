@@ -187,4 +187,41 @@ if [ "$status" = 200 ] && [ -n "$stamp2" ] && [ "$stamp1" = "$stamp2" ] && grep 
   ok "after a community edit (changeset) coverage is rebuilt for the new change id"
 else notok "coverage after a boundary edit" "PUT $status $(head -c 200 "$tmp/put.json") $stamp1 / $stamp2"; fi
 
+# A boundary moved over buildings (two PUTs, as a planner does it: A gives up a strip along B, then
+# B takes it): the strip's buildings follow to B, so /api/communities/{code} and the coverage
+# collection show the new households; undoing both changesets restores the numbers exactly.
+SQ() { sqlite3 "$db" "SELECT load_extension('mod_spatialite'); $1" 2>/dev/null | tail -n +2; }
+pair=$(SQ "SELECT a.code || ' ' || b.code || ' ' || a.fid || ' ' || b.fid FROM communities a JOIN communities b
+  ON a.fid <> b.fid AND ST_Touches(a.geom, b.geom) AND GLength(ST_Intersection(a.geom, b.geom)) > 0.003
+  WHERE (SELECT count(*) FROM buildings x WHERE x.community_code = a.code
+         AND ST_Distance(x.geom, b.geom) < 0.0015 AND ST_Distance(x.geom, b.geom) > 0) > 0
+  ORDER BY a.fid, b.fid LIMIT 1" | tail -1)
+read -r ca cb fa fb <<<"$pair"
+hh() { curl -s "$base/api/communities/$1" | grep -o '"households":[0-9]*' | head -1 | cut -d: -f2; }
+covhh() { curl -s "$base/collections/coverage/items?code=$1" | grep -o '"households":[0-9]*' | head -1 | cut -d: -f2; }
+ha0=$(hh "$ca"); hb0=$(hh "$cb"); cova0=$(covhh "$ca"); covb0=$(covhh "$cb")
+moved=$(SQ "SELECT count(*) || ' ' || coalesce(sum(x.households), 0) FROM buildings x, communities a, communities b
+  WHERE a.code = '$ca' AND b.code = '$cb' AND x.community_code = a.code
+    AND ST_Intersects(PointOnSurface(x.geom), ST_Intersection(a.geom, ST_Buffer(b.geom, 0.0015)))" | tail -1)
+read -r nmoved hmoved <<<"$moved"
+ga=$(SQ "SELECT AsGeoJSON(CastToMultiPolygon(ST_Difference(a.geom, ST_Buffer(b.geom, 0.0015))), 15)
+  FROM communities a, communities b WHERE a.code = '$ca' AND b.code = '$cb'" | tail -1)
+gb=$(SQ "SELECT AsGeoJSON(CastToMultiPolygon(ST_Union(b.geom, ST_Intersection(a.geom, ST_Buffer(b.geom, 0.0015)))), 15)
+  FROM communities a, communities b WHERE a.code = '$ca' AND b.code = '$cb'" | tail -1)
+put() { curl -s -o "$tmp/put.json" -w '%{http_code}' -X PUT -H "Authorization: Bearer $token" -d "$2" "$base/api/features/communities/$1"; }
+s1=$(put "$fa" "$ga"); c1=$(grep -o '"changeset":[0-9]*' "$tmp/put.json" | cut -d: -f2)
+s2=$(put "$fb" "$gb"); c2=$(grep -o '"changeset":[0-9]*' "$tmp/put.json" | cut -d: -f2)
+ha1=$(hh "$ca"); hb1=$(hh "$cb"); cova1=$(covhh "$ca"); covb1=$(covhh "$cb")
+if [ "$s1 $s2" = "200 200" ] && [ "${hmoved:-0}" -gt 0 ] && [ "$ha1" = "$((ha0 - hmoved))" ] && [ "$hb1" = "$((hb0 + hmoved))" ] &&
+   [ "$cova1" = "$((cova0 - hmoved))" ] && [ "$covb1" = "$((covb0 + hmoved))" ]; then
+  ok "boundary $ca -> $cb moved over $nmoved buildings: households $ha0/$hb0 -> $ha1/$hb1 in the API and coverage"
+else notok "buildings follow a boundary edit" "PUT $s1 $s2 ($(head -c 200 "$tmp/put.json")) moved=$moved api $ha0/$hb0 -> $ha1/$hb1 coverage $cova0/$covb0 -> $cova1/$covb1"; fi
+u1=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $token" "$base/api/undo/$c2")
+u2=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $token" "$base/api/undo/$c1")
+ha2=$(hh "$ca"); hb2=$(hh "$cb"); cova2=$(covhh "$ca"); covb2=$(covhh "$cb")
+codes2=$(SQ "SELECT count(*) FROM buildings WHERE community_code IN ('$ca', '$cb')" | tail -1)
+if [ "$u1 $u2" = "200 200" ] && [ "$ha2/$hb2 $cova2/$covb2" = "$ha0/$hb0 $cova0/$covb0" ]; then
+  ok "undoing both edits restores households $ha0/$hb0 exactly (API and coverage; $codes2 buildings in the pair)"
+else notok "undo of a boundary move" "undo $u1 $u2: api $ha2/$hb2 coverage $cova2/$covb2, expected $ha0/$hb0 $cova0/$covb0"; fi
+
 exit $((fails > 0))

@@ -298,3 +298,66 @@ Test(import, every_problem_is_listed_up_to_the_limit) {
     cr_assert(strstr(err, "60 problems in 60 features; nothing imported"), "%s", err);
     cr_assert_eq(store_count(st, "communities"), 0);
 }
+
+Test(import, boxed_reassignment_follows_a_moved_boundary_and_stays_in_its_box) {
+    import_result_t r;
+    cr_assert_eq(run(write_file("c.geojson", communities_fc), (import_opts_t){.layer = "communities"}, &r), 0, "%s", err);
+    cr_assert_eq(run(write_file("b.geojson", buildings_fc), (import_opts_t){.layer = "buildings"}, &r), 0, "%s", err);
+    /* 甲 grows east to 116.416 over b3 (116.415); 乙 shrinks to 116.416..116.42; b1 gets a stale code
+     * far from the box, which a boxed pass must leave alone. */
+    cr_assert_eq(store_exec(st,
+                            "UPDATE communities SET geom = CastToMultiPolygon(GeomFromText('POLYGON((116.40 39.90,116.416 39.90,"
+                            "116.416 39.91,116.40 39.91,116.40 39.90))', 4326)) WHERE code = '110105003001';"
+                            "UPDATE communities SET geom = CastToMultiPolygon(GeomFromText('POLYGON((116.416 39.90,116.42 39.90,"
+                            "116.42 39.91,116.416 39.91,116.416 39.90))', 4326)) WHERE code = '110105003002';"
+                            "UPDATE buildings SET community_code = '110105003003' WHERE ext_id = 'b1';",
+                            err, sizeof err),
+                 0, "%s", err);
+    const double box[4] = {116.41, 39.90, 116.42, 39.91};
+    cr_assert_eq(store_begin(st, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(import_assign_communities_in(st, box, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(store_commit(st, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(r.buildings_assigned, 1, "only b3 is in the box");
+    cr_assert_eq(q_int("SELECT count(*) FROM buildings WHERE ext_id = 'b3' AND community_code = '110105003001'"), 1);
+    cr_assert_eq(q_int("SELECT households FROM communities WHERE code = '110105003001'"), 12 + 40,
+                 "甲 = b2 + b3 (b1, outside the box, keeps its stale code)");
+    cr_assert_eq(q_int("SELECT households FROM communities WHERE code = '110105003002'"), 0, "乙 lost its only building");
+    cr_assert_eq(q_int("SELECT population FROM communities WHERE code = '110105003002'"), 0);
+    cr_assert_eq(q_int("SELECT households FROM communities WHERE code = '110105003003'"), 5, "丙 untouched: the box missed b1");
+    cr_assert_eq(q_int("SELECT community_code = '110105003003' FROM buildings WHERE ext_id = 'b1'"), 1);
+    /* The whole-table pass (the same code without a box) repairs b1 and moves its households back. */
+    cr_assert_eq(import_assign_communities(st, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(q_int("SELECT community_code = '110105003001' FROM buildings WHERE ext_id = 'b1'"), 1);
+    cr_assert_eq(q_int("SELECT households FROM communities WHERE code = '110105003001'"), 82);
+    cr_assert_eq(q_int("SELECT households FROM communities WHERE code = '110105003003'"), 0, "丙 lost b1");
+}
+
+Test(import, grids_follow_their_boundaries_through_the_same_code) {
+    import_result_t r;
+    cr_assert_eq(run(write_file("c.geojson", communities_fc), (import_opts_t){.layer = "communities"}, &r), 0, "%s", err);
+    cr_assert_eq(run(write_file("b.geojson", buildings_fc), (import_opts_t){.layer = "buildings"}, &r), 0, "%s", err);
+    /* Two grids of 甲: west of 116.405 (b1) and east of it (b2's footprint at 116.4050-116.4052). */
+    cr_assert_eq(store_exec(st,
+                            "INSERT INTO grids(code, community_code, seq, households, geom) VALUES"
+                            " ('G1', '110105003001', 1, 0, CastToMultiPolygon(GeomFromText('POLYGON((116.40 39.90,116.405 39.90,116.405 39.91,116.40 39.91,116.40 39.90))', 4326))),"
+                            " ('G2', '110105003001', 2, 0, CastToMultiPolygon(GeomFromText('POLYGON((116.405 39.90,116.41 39.90,116.41 39.91,116.405 39.91,116.405 39.90))', 4326)));",
+                            err, sizeof err),
+                 0, "%s", err);
+    cr_assert_eq(import_assign_grids_in(st, NULL, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(r.buildings_assigned, 2);
+    cr_assert_eq(q_int("SELECT households FROM grids WHERE code = 'G1'"), 30);
+    cr_assert_eq(q_int("SELECT households FROM grids WHERE code = 'G2'"), 12);
+    cr_assert_eq(q_int("SELECT count(*) FROM buildings WHERE grid_code IS NULL"), 2, "b3, b4 are in no grid");
+    /* The line moves east to 116.406: b2 changes grid, G2 is left empty. */
+    cr_assert_eq(store_exec(st,
+                            "UPDATE grids SET geom = CastToMultiPolygon(GeomFromText('POLYGON((116.40 39.90,116.406 39.90,116.406 39.91,116.40 39.91,116.40 39.90))', 4326)) WHERE code = 'G1';"
+                            "UPDATE grids SET geom = CastToMultiPolygon(GeomFromText('POLYGON((116.406 39.90,116.41 39.90,116.41 39.91,116.406 39.91,116.406 39.90))', 4326)) WHERE code = 'G2';",
+                            err, sizeof err),
+                 0, "%s", err);
+    const double box[4] = {116.405, 39.90, 116.41, 39.91};
+    cr_assert_eq(import_assign_grids_in(st, box, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(q_int("SELECT grid_code = 'G1' FROM buildings WHERE ext_id = 'b2'"), 1);
+    cr_assert_eq(q_int("SELECT households FROM grids WHERE code = 'G1'"), 42);
+    cr_assert_eq(q_int("SELECT households FROM grids WHERE code = 'G2'"), 0);
+    cr_assert_eq(q_int("SELECT households FROM communities WHERE code = '110105003001'"), 42, "communities untouched");
+}

@@ -1,6 +1,7 @@
 /* test_roadnet.c — road graph building, snapping, capped Dijkstra, partial edges, service areas. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include "err.h"
 #include "roadnet.h"
 
@@ -144,6 +145,50 @@ Test(roadnet, service_area_is_the_buffered_reached_roads) {
     cr_assert_eq(GEOSisEmpty_r(g, empty), 1);
     GEOSGeom_destroy_r(g, empty);
     roadnet_reach_free(none);
+    roadnet_free(net);
+}
+
+Test(roadnet, reached_pieces_are_chained_into_long_lines_with_the_same_service_area) {
+    /* A 3 × 3 block grid, 100 m blocks, every street reached: 24 pieces of 100 m. */
+    GEOSGeometry *lines[8];
+    for (int i = 0; i < 4; i++) {
+        lines[i] = LINE(0, 100.0 * i, 300, 100.0 * i);
+        lines[4 + i] = LINE(100.0 * i, 0, 100.0 * i, 300);
+    }
+    roadnet_t *net = build(lines, 8, 1);
+    roadnet_reach_t *r = reach_from(net, 150, 100, 10000);
+    int npieces;
+    const double *pieces = roadnet_reach_pieces(r, &npieces);
+    cr_assert_eq(npieces, 24);
+    GEOSGeometry *chained = roadnet_reach_lines(g, r);
+    int nlines = GEOSGetNumGeometries_r(g, chained);
+    double len = 0;
+    GEOSLength_r(g, chained, &len);
+    /* 8 points where 3 streets meet: every chain ends at one of them, so at most 4 + a few loops. */
+    cr_assert(nlines >= 4 && nlines <= 8, "%d lines", nlines);
+    cr_assert_float_eq(len, 2400, 1e-6);
+    /* The area is the same as uniting one buffer per piece (the old, slow way). */
+    GEOSGeometry **parts = malloc((size_t)npieces * sizeof *parts);
+    for (int i = 0; i < npieces; i++) {
+        GEOSGeometry *piece = LINE(pieces[4 * i], pieces[4 * i + 1], pieces[4 * i + 2], pieces[4 * i + 3]);
+        parts[i] = GEOSBuffer_r(g, piece, 20, 4);
+        GEOSGeom_destroy_r(g, piece);
+    }
+    GEOSGeometry *coll = GEOSGeom_createCollection_r(g, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)npieces);
+    GEOSGeometry *ref = GEOSUnaryUnion_r(g, coll), *area = roadnet_reach_area(g, r, 20);
+    double a, b;
+    GEOSArea_r(g, ref, &a);
+    GEOSArea_r(g, area, &b);
+    /* Outer square 340² minus nine 60 m holes, less the corner rounding (same polygonisation). */
+    cr_assert(a > 340.0 * 340 - 9 * 60 * 60 - 400 && a < 340.0 * 340 - 9 * 60 * 60, "reference %.1f", a);
+    cr_assert_float_eq(b, a, 1e-6 * a, "chained %.3f vs per piece %.3f", b, a);
+    cr_assert_eq(GEOSGetNumInteriorRings_r(g, GEOSGetNumGeometries_r(g, area) == 1 ? GEOSGetGeometryN_r(g, area, 0) : area), 9);
+    free(parts);
+    GEOSGeom_destroy_r(g, coll);
+    GEOSGeom_destroy_r(g, ref);
+    GEOSGeom_destroy_r(g, area);
+    GEOSGeom_destroy_r(g, chained);
+    roadnet_reach_free(r);
     roadnet_free(net);
 }
 
