@@ -1,5 +1,6 @@
-/* test_plan_band.c — grid division of two demo communities (scale 4) where the band repair used to
- * stall with one grid outside 150–500 households although no single building forced it. */
+/* test_plan_band.c — grid division of demo communities (scale 4) that once went wrong: two where the
+ * band repair stalled with one grid outside 150–500 households although no single building forced it,
+ * and one whose grids did not tile it exactly. */
 #include "plan_fixtures.h"
 
 FX_PLAN_SUITE(band);
@@ -69,4 +70,33 @@ Test(band, lone_building_grid_is_repaired, .timeout = 60) {
 /* 2,153 households in 42 buildings: three of 132–200 households in one 520-household corner grid. */
 Test(band, chained_large_buildings_are_repaired, .timeout = 60) {
     assert_all_in_band("tests/data/demo_grid_band/150102026018.geojson", 2153);
+}
+
+/* 2,537 households in 65 buildings: a sliver face (about 3e-12 deg²) just outside the community,
+ * made by noding the Voronoi edges with the boundary, was kept as a unit, so the grids' union differed
+ * from the community by 1.6e-7 of its area. Checked here independently of the split's own measure. */
+Test(band, grids_tile_the_community_exactly, .timeout = 60) {
+    const char *path = "tests/data/demo_grid_exact/150102021068.geojson";
+    long hh;
+    plan_split_t *s = grids_of(path, &hh);
+    cr_assert_eq(hh, 2537);
+    json_t *root, *fs = fx_features(path, &root);
+    char err[256] = "";
+    GEOSGeometry *area = geo_from_geojson(g, json_object_get(json_array_get(fs, 0), "geometry"), err, sizeof err);
+    cr_assert_not_null(area, "%s", err);
+    GEOSGeometry **parts = malloc((size_t)s->k * sizeof *parts);
+    for (int p = 0; p < s->k; p++) parts[p] = GEOSGeom_clone_r(g, s->parts[p].geom);
+    GEOSGeometry *coll = GEOSGeom_createCollection_r(g, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)s->k);
+    GEOSGeometry *uni = GEOSUnaryUnion_r(g, coll), *diff = GEOSSymDifference_r(g, uni, area);
+    double a = 0, d = 1;
+    GEOSArea_r(g, area, &a);
+    GEOSArea_r(g, diff, &d);
+    cr_assert(d / a < PLAN_EXACT_TOL, "%d grids: union differs from the community by %g", s->k, d / a);
+    free(parts);
+    GEOSGeom_destroy_r(g, diff);
+    GEOSGeom_destroy_r(g, uni);
+    GEOSGeom_destroy_r(g, coll);
+    GEOSGeom_destroy_r(g, area);
+    json_decref(root);
+    plan_split_free(g, s);
 }
