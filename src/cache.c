@@ -40,7 +40,9 @@ struct cache {
     int nlayers;
     size_t max_bytes_per_shard;
     uint64_t generation;         /* atomic */
-    pthread_mutex_t expire_lock; /* one expiry at a time (disk walk) */
+    /* Expiries and clears hold it exclusively; a put (disk write + insert) and a disk read (read +
+     * insert) hold it shared, so no expiry runs between a tile's file appearing and its check. */
+    pthread_rwlock_t expire_lock;
     cache_stats_t stats;         /* counters updated atomically */
     cache_shard_t shards[CACHE_SHARDS];
 };
@@ -68,7 +70,7 @@ cache_t *cache_new(const char *dir, size_t max_bytes, const char *const *layer_n
     c->layer_names = layer_names;
     c->nlayers = nlayers;
     c->max_bytes_per_shard = max_bytes / CACHE_SHARDS;
-    pthread_mutex_init(&c->expire_lock, NULL);
+    pthread_rwlock_init(&c->expire_lock, NULL);
     for (int i = 0; i < CACHE_SHARDS; i++) pthread_mutex_init(&c->shards[i].lock, NULL);
     if (dir) {
         c->dir = strdup(dir);
@@ -114,7 +116,7 @@ void cache_free(cache_t *c) {
         while (s->head) shard_remove(s, s->head);
         pthread_mutex_destroy(&s->lock);
     }
-    pthread_mutex_destroy(&c->expire_lock);
+    pthread_rwlock_destroy(&c->expire_lock);
     free(c->dir);
     free(c);
 }
@@ -139,7 +141,12 @@ static cache_tile_t *tile_new(const void *png, size_t len) {
 }
 
 /* Inserts t (takes one reference) replacing any entry of the key, then evicts to the budget. */
-static void memory_insert(cache_t *c, const cache_key_t *k, cache_tile_t *t) {
+/* Inserts t (taking the caller's reference) unless an expiry ran since generation. The check is
+ * made under the shard lock: an expiry bumps the generation before it takes the shard locks to
+ * remove tiles, so either this insert sees the new generation and drops the tile, or the expiry's
+ * removal pass finds the tile already inserted. Checking before the lock left a window in which a
+ * tile rendered from the old scene was inserted just after the expiry swept its shard. */
+static void memory_insert(cache_t *c, const cache_key_t *k, cache_tile_t *t, uint64_t generation) {
     uint64_t h = key_hash(k);
     cache_shard_t *s = &c->shards[h % CACHE_SHARDS];
     cache_node_t *n = malloc(sizeof *n);
@@ -147,6 +154,12 @@ static void memory_insert(cache_t *c, const cache_key_t *k, cache_tile_t *t) {
     n->key = *k;
     n->tile = t;
     pthread_mutex_lock(&s->lock);
+    if (cache_generation(c) != generation) {
+        pthread_mutex_unlock(&s->lock);
+        free(n);
+        cache_tile_release(t);
+        return;
+    }
     cache_node_t **bucket = &s->buckets[h / CACHE_SHARDS & (CACHE_BUCKETS - 1)];
     for (cache_node_t *o = *bucket; o; o = o->hnext)
         if (key_eq(&o->key, k)) { shard_remove(s, o); break; }
@@ -190,14 +203,16 @@ int cache_get(cache_t *c, const cache_key_t *k, cache_tile_t **out) {
         return 0;
     }
     pthread_mutex_unlock(&s->lock);
+    pthread_rwlock_rdlock(&c->expire_lock);
     uint64_t gen = cache_generation(c);
     cache_tile_t *t = disk_read(c, k);
+    if (t) {
+        __atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+        memory_insert(c, k, t, gen);
+    }
+    pthread_rwlock_unlock(&c->expire_lock);
     if (!t) { stat_add(&c->stats.misses, 1); return GP_ENOTFOUND; }
     stat_add(&c->stats.hits_disk, 1);
-    if (cache_generation(c) == gen) {
-        __atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
-        memory_insert(c, k, t);
-    }
     *out = t;
     return 0;
 }
@@ -232,23 +247,20 @@ int cache_put(cache_t *c, const cache_key_t *k, const void *png, size_t len, uin
               cache_tile_t **out) {
     cache_tile_t *t = tile_new(png, len);
     if (!t) return GP_ENOMEM;
+    *out = t;
+    /* Shared with other puts, exclusive with expiries: the generation cannot move while the file is
+     * written and the tile inserted, so a tile rendered before an expiry never outlives it. */
+    pthread_rwlock_rdlock(&c->expire_lock);
     if (cache_generation(c) != generation) {
+        pthread_rwlock_unlock(&c->expire_lock);
         stat_add(&c->stats.stale_puts, 1);
-        *out = t;
         return 0;
     }
     stat_add(&c->stats.puts, 1);
     disk_write(c, k, t);
-    /* an expiry that ran during the write may have missed the new file: remove it again */
-    if (cache_generation(c) != generation) {
-        char path[1024];
-        unlink(cache_tile_path(c, k, path, sizeof path));
-        *out = t;
-        return 0;
-    }
     __atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
-    memory_insert(c, k, t);
-    *out = t;
+    memory_insert(c, k, t, generation);
+    pthread_rwlock_unlock(&c->expire_lock);
     return 0;
 }
 
@@ -332,13 +344,13 @@ long cache_expire(cache_t *c, const cache_area_t *areas, size_t nareas) {
             r[i].valid[z] = tile_range_merc(z, areas[i].minx, areas[i].miny, areas[i].maxx, areas[i].maxy,
                                             areas[i].margin_px, &r[i].x0[z], &r[i].y0[z], &r[i].x1[z],
                                             &r[i].y1[z]) == 0;
-    pthread_mutex_lock(&c->expire_lock);
+    pthread_rwlock_wrlock(&c->expire_lock);
     __atomic_add_fetch(&c->generation, 1, __ATOMIC_ACQ_REL);
     long removed = memory_remove(c, r, nareas);
     stat_add(&c->stats.expired_memory, (uint64_t)removed);
     long disk = c->dir ? expire_disk(c, r, nareas) : 0;
     stat_add(&c->stats.expired_disk, (uint64_t)disk);
-    pthread_mutex_unlock(&c->expire_lock);
+    pthread_rwlock_unlock(&c->expire_lock);
     free(r);
     return removed + disk;
 }
@@ -355,7 +367,7 @@ static int clear_visit(const char *path, const struct stat *sb, int flag, struct
 
 long cache_clear(cache_t *c) {
     static pthread_mutex_t clear_lock = PTHREAD_MUTEX_INITIALIZER;
-    pthread_mutex_lock(&c->expire_lock);
+    pthread_rwlock_wrlock(&c->expire_lock);
     __atomic_add_fetch(&c->generation, 1, __ATOMIC_ACQ_REL);
     long removed = memory_remove(c, NULL, 0);
     if (c->dir) {
@@ -369,7 +381,7 @@ long cache_clear(cache_t *c) {
         removed += clear_count;
         pthread_mutex_unlock(&clear_lock);
     }
-    pthread_mutex_unlock(&c->expire_lock);
+    pthread_rwlock_unlock(&c->expire_lock);
     return removed;
 }
 
