@@ -194,11 +194,20 @@ static int sync_locked(cache_serve_t *cs, long *expired, char *err, size_t errle
         if (expired) *expired = removed;
         return 0;
     }
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT tbl, MbrMinX(before_geom), MbrMinY(before_geom), MbrMaxX(before_geom), "
-                           "MbrMaxY(before_geom), MbrMinX(after_geom), MbrMinY(after_geom), MbrMaxX(after_geom), "
-                           "MbrMaxY(after_geom), id FROM changes WHERE id > ? ORDER BY id",
-                           -1, &s, NULL) != SQLITE_OK) {
+    /* An update that kept its geometry logs no blobs (geom_changed = 0), yet it changes how the
+     * feature draws (a community's households pick its class colour), so its area is the row's
+     * current geometry. Where that geometry changed later, the later change's logged blobs cover
+     * the old place; a later delete logs the geometry it removed. */
+    buf_t sql = {0};
+    buf_puts(&sql, "SELECT tbl, MbrMinX(g1), MbrMinY(g1), MbrMaxX(g1), MbrMaxY(g1), MbrMinX(g2), MbrMinY(g2), "
+                   "MbrMaxX(g2), MbrMaxY(g2), id FROM (SELECT tbl, id, after_geom AS g2, "
+                   "CASE WHEN geom_changed THEN before_geom ELSE CASE tbl");
+    for (int i = 0; store_tables[i]; i++)
+        buf_printf(&sql, " WHEN '%s' THEN (SELECT geom FROM \"%s\" WHERE fid = c.fid)", store_tables[i], store_tables[i]);
+    buf_puts(&sql, " END END AS g1 FROM changes c WHERE id > ?) ORDER BY id");
+    int prepared = sql.data && sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL) == SQLITE_OK;
+    buf_free(&sql);
+    if (!prepared) {
         rc = err_set(err, errlen, GP_EDB, "%s: reading changes: %s", st->path, sqlite3_errmsg(st->db));
         goto end;
     }

@@ -84,6 +84,14 @@ static const char store_migration_3[] =
 /* Version 4: buildings are looked up by their source id (import's duplicate check, edits by ext_id). */
 static const char store_migration_4[] = "CREATE INDEX buildings_ext_id ON buildings(ext_id);";
 
+/* Version 5: an UPDATE logs its geometry blobs only when the geometry changed (geom_changed = 1);
+ * a property-only update (grids --apply rewrites grid_code on every building) stores NULL blobs with
+ * geom_changed = 0, so the log no longer copies every footprint twice. Rows logged before this
+ * migration keep the default 1: their blobs are there. The update triggers are regenerated to fill
+ * the flag. (Migration 3 on a new file already generates these triggers; SQLite resolves a trigger's
+ * columns when it fires, and nothing fires before this step adds the column.) */
+static const char store_migration_5[] = "ALTER TABLE changes ADD COLUMN geom_changed INTEGER NOT NULL DEFAULT 1;";
+
 typedef struct store_migration {
     const char *sql;
     int (*run)(store_t *st, char *err, size_t errlen); /* after sql, may be NULL */
@@ -91,7 +99,7 @@ typedef struct store_migration {
 
 static const store_migration_t store_migrations[] = {
     {store_migration_1, NULL}, {store_migration_2, NULL}, {store_migration_3, store_history_install_triggers},
-    {store_migration_4, NULL}};
+    {store_migration_4, NULL}, {store_migration_5, store_history_install_triggers}};
 #define STORE_N_MIGRATIONS (int)(sizeof store_migrations / sizeof store_migrations[0])
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
                "STORE_SCHEMA_VERSION must equal the number of migrations");

@@ -12,7 +12,9 @@
  *   facilities(fid, ext_id, type, name, geom POINT)
  *   roads(fid, ext_id, class, name, geom MULTILINESTRING)
  *   changesets(id, ts, user, op, summary, undone_by, undo_of)              one user action
- *   changes(id, changeset, tbl, fid, kind, before_row, before_geom, after_row, after_geom)
+ *   changes(id, changeset, tbl, fid, kind, before_row, before_geom, after_row, after_geom, geom_changed)
+ *                                          geom_changed 0: an update that kept the geometry; its
+ *                                          before_geom/after_geom are NULL (not logged)
  *   tokens(id, name, role, hash, created)                                 API bearer tokens, hashed
  *   changeset_active(id = 1, changeset)      the open changeset, if any (the log triggers read it)
  * All geometry is lon/lat EPSG:4326 (CGCS2000 data is stored as is: the two agree to centimetres),
@@ -27,7 +29,7 @@
 #include <stdint.h>
 #include "buf.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 enum {
     STORE_READWRITE = 0,

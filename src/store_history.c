@@ -69,11 +69,14 @@ int store_history_install_triggers(store_t *st, char *err, size_t errlen) {
                    "INSERT INTO changes(changeset, tbl, fid, kind, after_row, after_geom) "
                    "VALUES (%s, '%s', NEW.fid, 'insert', %s, NEW.geom); END;",
                    t, t, when, cs, t, new_row.data);
-        /* A no-op UPDATE is not a change: it must not block a later undo. */
+        /* A no-op UPDATE is not a change: it must not block a later undo. The geometry is logged
+         * only when it changed (blob comparison): a property-only update stores NULL blobs with
+         * geom_changed = 0, and undo leaves the geometry alone. */
         buf_printf(&sql,
                    "CREATE TRIGGER \"%s_log_update\" AFTER UPDATE ON \"%s\" %s AND (%s IS NOT %s OR OLD.geom IS NOT NEW.geom) BEGIN "
-                   "INSERT INTO changes(changeset, tbl, fid, kind, before_row, before_geom, after_row, after_geom) "
-                   "VALUES (%s, '%s', NEW.fid, 'update', %s, OLD.geom, %s, NEW.geom); END;",
+                   "INSERT INTO changes(changeset, tbl, fid, kind, before_row, before_geom, after_row, after_geom, geom_changed) "
+                   "VALUES (%s, '%s', NEW.fid, 'update', %s, CASE WHEN OLD.geom IS NOT NEW.geom THEN OLD.geom END, %s, "
+                   "CASE WHEN OLD.geom IS NOT NEW.geom THEN NEW.geom END, OLD.geom IS NOT NEW.geom); END;",
                    t, t, when, old_row.data, new_row.data, cs, t, old_row.data, new_row.data);
         buf_printf(&sql,
                    "CREATE TRIGGER \"%s_log_delete\" AFTER DELETE ON \"%s\" %s BEGIN "
@@ -216,11 +219,25 @@ end:
     return rc;
 }
 
-/* Every row the changeset touched must still be as it left it. */
+/* Every row the changeset touched must still be as it left it. When its last change to a row kept
+ * the geometry (geom_changed = 0, no blob), the geometry it left is read from the nearest change to
+ * that row that logged one: the newest before it (its after_geom), else the oldest after it (its
+ * before_geom, what that later change found). When no change to the row ever logged a geometry
+ * (imported, only properties edited since), the log has no geometry to compare: it is skipped,
+ * which loses nothing, because undo of a property-only change does not write the geometry. */
 static int history_check_conflicts(store_t *st, int64_t id, char *err, size_t errlen) {
     sqlite3_stmt *s, *who = NULL;
     const char *sql =
-        "SELECT c.tbl, c.fid, c.kind, c.after_row, c.after_geom, coalesce(c.after_row, c.before_row) FROM changes c "
+        "SELECT c.tbl, c.fid, c.kind, c.after_row,"
+        " CASE WHEN c.geom_changed THEN c.after_geom"
+        "  WHEN EXISTS (SELECT 1 FROM changes d WHERE d.tbl = c.tbl AND d.fid = c.fid AND d.id < c.id AND d.geom_changed)"
+        "  THEN (SELECT d.after_geom FROM changes d WHERE d.tbl = c.tbl AND d.fid = c.fid AND d.id < c.id AND d.geom_changed"
+        "   ORDER BY d.id DESC LIMIT 1)"
+        "  ELSE (SELECT d.before_geom FROM changes d WHERE d.tbl = c.tbl AND d.fid = c.fid AND d.id > c.id AND d.geom_changed"
+        "   ORDER BY d.id LIMIT 1) END,"
+        " coalesce(c.after_row, c.before_row),"
+        " c.geom_changed OR EXISTS (SELECT 1 FROM changes d WHERE d.tbl = c.tbl AND d.fid = c.fid AND d.id <> c.id AND d.geom_changed)"
+        " FROM changes c "
         "WHERE c.changeset = ?1 AND c.id = (SELECT max(id) FROM changes d WHERE d.changeset = ?1 AND d.tbl = c.tbl AND d.fid = c.fid)";
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return history_db_error(st, err, errlen);
     sqlite3_bind_int64(s, 1, id);
@@ -233,6 +250,7 @@ static int history_check_conflicts(store_t *st, int64_t id, char *err, size_t er
         const void *after_geom = sqlite3_column_blob(s, 4);
         int after_len = sqlite3_column_bytes(s, 4);
         const char *any_row = (const char *)sqlite3_column_text(s, 5);
+        int geom_known = sqlite3_column_int(s, 6);
         if (!history_is_feature_table(tbl)) {
             rc = err_set(err, errlen, GP_EDB, "%s: change log names unknown table '%s'", st->path, tbl);
             break;
@@ -243,8 +261,9 @@ static int history_check_conflicts(store_t *st, int64_t id, char *err, size_t er
         int present = history_current(st, tbl, fid, any_row, &cur, &cur_geom, &cur_len, err, errlen);
         if (present < 0) { rc = present; break; }
         int same = deleted ? !present
-                           : present && after && !strcmp(cur, after) && cur_len == after_len &&
-                                 (!cur_len || !memcmp(cur_geom, after_geom, (size_t)cur_len));
+                           : present && after && !strcmp(cur, after) &&
+                                 (!geom_known || (cur_len == after_len &&
+                                                  (!cur_len || !memcmp(cur_geom, after_geom, (size_t)cur_len))));
         free(cur);
         free(cur_geom);
         if (same) continue;
@@ -270,9 +289,10 @@ static int history_check_conflicts(store_t *st, int64_t id, char *err, size_t er
     return rc;
 }
 
-/* Applies the inverse of one recorded change. */
+/* Applies the inverse of one recorded change. An update that did not log its geometry (geom_logged
+ * 0) did not change it, so its inverse leaves geom alone. */
 static int history_revert_change(store_t *st, const char *tbl, int64_t fid, const char *kind, const char *before,
-                                 const void *before_geom, int before_len, char *err, size_t errlen) {
+                                 const void *before_geom, int before_len, int geom_logged, char *err, size_t errlen) {
     buf_t cols = {0}, sql = {0};
     sqlite3_stmt *s = NULL;
     int ncols = 0, rc = GP_OK;
@@ -294,8 +314,8 @@ static int history_revert_change(store_t *st, const char *tbl, int64_t fid, cons
             buf_puts(&sql, "?2)");
         } else {
             buf_printf(&sql, "UPDATE \"%s\" SET ", tbl);
-            for (int i = 0; i < ncols; i++, c += strlen(c) + 1) buf_printf(&sql, "\"%s\" = json_extract(?1, '$.%s'), ", c, c);
-            buf_puts(&sql, "geom = ?2 WHERE fid = ?3");
+            for (int i = 0; i < ncols; i++, c += strlen(c) + 1) buf_printf(&sql, "%s\"%s\" = json_extract(?1, '$.%s')", i ? ", " : "", c, c);
+            buf_puts(&sql, geom_logged ? ", geom = ?2 WHERE fid = ?3" : " WHERE fid = ?3");
         }
     }
     if (sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL) != SQLITE_OK) {
@@ -303,7 +323,7 @@ static int history_revert_change(store_t *st, const char *tbl, int64_t fid, cons
         goto end;
     }
     if (before) sqlite3_bind_text(s, 1, before, -1, SQLITE_STATIC);
-    if (before_geom) sqlite3_bind_blob(s, 2, before_geom, before_len, SQLITE_STATIC);
+    if (before_geom && geom_logged) sqlite3_bind_blob(s, 2, before_geom, before_len, SQLITE_STATIC);
     if (sqlite3_bind_parameter_count(s) >= 3) sqlite3_bind_int64(s, 3, fid);
     if (sqlite3_step(s) != SQLITE_DONE) {
         char name[160];
@@ -342,7 +362,7 @@ int store_undo(store_t *st, int64_t changeset_id, const char *user, int64_t *und
     snprintf(summary, sizeof summary, "{\"undo_of\":%lld}", (long long)changeset_id);
     int64_t id;
     if ((rc = store_changeset_begin(st, user, "undo", summary, &id, err, errlen))) goto end;
-    if (sqlite3_prepare_v2(st->db, "SELECT tbl, fid, kind, before_row, before_geom FROM changes WHERE changeset = ? ORDER BY id DESC",
+    if (sqlite3_prepare_v2(st->db, "SELECT tbl, fid, kind, before_row, before_geom, geom_changed FROM changes WHERE changeset = ? ORDER BY id DESC",
                            -1, &s, NULL) != SQLITE_OK) {
         rc = history_db_error(st, err, errlen);
         goto end;
@@ -357,7 +377,7 @@ int store_undo(store_t *st, int64_t changeset_id, const char *user, int64_t *und
         }
         rc = history_revert_change(st, tbl, sqlite3_column_int64(s, 1), (const char *)sqlite3_column_text(s, 2),
                                    (const char *)sqlite3_column_text(s, 3), sqlite3_column_blob(s, 4),
-                                   sqlite3_column_bytes(s, 4), err, errlen);
+                                   sqlite3_column_bytes(s, 4), sqlite3_column_int(s, 5), err, errlen);
     }
     if (rc) goto end;
     sqlite3_finalize(s);

@@ -255,6 +255,55 @@ static void *worker_run(void *arg) {
     return NULL;
 }
 
+/* A property-only update logs no geometry (changes.geom_changed = 0), yet households pick the class
+ * colour: the tiles under the community's current geometry must expire all the same. */
+Test(cache, property_only_edit_expires_the_tiles_under_the_feature) {
+    cr_assert_eq(fx_build(db, &wst), 0);
+    char err[512];
+    cache_serve_t *cs;
+    cr_assert_eq(cache_serve_open(db, "geodata/styles/default.json", dir, 64 << 20, &cs, err, sizeof err), 0, "%s", err);
+    render_ctx_t *ctx = render_ctx_new();
+    double cx, cy;
+    fx_tile_centre(FX_TX + 6, FX_TY + 6, &cx, &cy);   /* community D (fid 4) */
+    uint32_t tx, ty, t2;
+    tile_range_merc(16, cx, cy, cx, cy, 0, &tx, &ty, &t2, &t2);
+    cache_tile_t *tile;
+    int hit;
+    cr_assert_eq(cache_serve_tile(cs, ctx, RENDER_LAYER_COMMUNITIES, 16, tx, ty, 1, &tile, &hit, err, sizeof err), 0);
+    size_t old_len = tile->len;
+    unsigned char *old_png = malloc(old_len);
+    memcpy(old_png, tile->data, old_len);
+    cache_tile_release(tile);
+    cr_assert_eq(cache_serve_tile(cs, ctx, RENDER_LAYER_COMMUNITIES, 16, tx, ty, 1, &tile, &hit, err, sizeof err), 0);
+    cr_assert_eq(hit, 1, "cached before the edit");
+    cache_tile_release(tile);
+
+    int64_t id;
+    cr_assert_eq(store_begin(wst, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(store_changeset_begin(wst, "test", "edit", NULL, &id, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(store_exec(wst, "UPDATE communities SET households = 2000 WHERE fid = 4", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(store_changeset_end(wst, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(store_commit(wst, err, sizeof err), 0, "%s", err);
+    sqlite3_stmt *q;
+    cr_assert_eq(sqlite3_prepare_v2(wst->db, "SELECT geom_changed, after_geom IS NULL FROM changes ORDER BY id DESC LIMIT 1",
+                                    -1, &q, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    cr_assert(sqlite3_column_int(q, 0) == 0 && sqlite3_column_int(q, 1), "no geometry logged");
+    sqlite3_finalize(q);
+
+    long expired = 0;
+    cr_assert_eq(cache_serve_sync(cs, &expired, err, sizeof err), 0, "%s", err);
+    cr_assert_gt(expired, 0);
+    cr_assert_eq(cache_serve_tile(cs, ctx, RENDER_LAYER_COMMUNITIES, 16, tx, ty, 1, &tile, &hit, err, sizeof err), 0);
+    cr_assert_eq(hit, 0, "the tile under D re-rendered");
+    cr_assert(tile->len != old_len || memcmp(tile->data, old_png, old_len), "D (split at 5000) is now drawn within");
+    cache_tile_release(tile);
+    free(old_png);
+    render_ctx_free(ctx);
+    cache_serve_close(cs);
+    store_close(wst);
+}
+
 Test(cache, parallel_requests_during_edits_leave_no_stale_tile) {
     cr_assert_eq(fx_build(db, &wst), 0);
     char err[512];

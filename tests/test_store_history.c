@@ -158,3 +158,76 @@ Test(history, unknown_changeset_and_transaction_rules) {
     cr_assert_eq(store_count(st, "changes"), 0, "no changeset open after rollback");
     cr_assert_eq(store_newest_in_force(st), 0);
 }
+
+/* geom_changed and whether both blobs of the one change to tbl fid are logged. */
+static void logged_geometry(const char *where, int *flag, int *before_blob, int *after_blob) {
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT geom_changed, before_geom IS NOT NULL, after_geom IS NOT NULL FROM changes WHERE %s", where);
+    sqlite3_stmt *s;
+    cr_assert_eq(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(st->db));
+    cr_assert_eq(sqlite3_step(s), SQLITE_ROW, "one change where %s", where);
+    *flag = sqlite3_column_int(s, 0);
+    *before_blob = sqlite3_column_int(s, 1);
+    *after_blob = sqlite3_column_int(s, 2);
+    cr_assert_eq(sqlite3_step(s), SQLITE_DONE, "only one change where %s", where);
+    sqlite3_finalize(s);
+}
+
+Test(history, property_only_update_logs_no_geometry_and_undo_restores_it_exactly) {
+    char *before = snapshot();
+    int64_t c1 = edit("grids", "UPDATE buildings SET grid_code = '110105003001001' WHERE fid IN (1, 2)");
+    int flag, b, a;
+    logged_geometry("changeset = 1 AND fid = 1", &flag, &b, &a);
+    cr_assert_eq(flag, 0, "the geometry did not change");
+    cr_assert(!b && !a, "no geometry blob for a property-only update");
+    char *after = snapshot();
+
+    int64_t u1 = 0;
+    cr_assert_eq(store_undo(st, c1, "tester", &u1, err, sizeof err), 0, "%s", err);
+    char *undone = snapshot();
+    cr_assert_str_eq(undone, before, "undo restores every column and leaves the geometry byte-identical");
+    logged_geometry("changeset = 2 AND fid = 2", &flag, &b, &a);
+    cr_assert(flag == 0 && !b && !a, "the undo's own property-only updates log no geometry either");
+    cr_assert_eq(store_undo(st, u1, "tester", NULL, err, sizeof err), 0, "%s", err);
+    char *redone = snapshot();
+    cr_assert_str_eq(redone, after, "undo of the undo re-applies the property change");
+
+    /* A geometry edit still logs both blobs, and its undo restores the old blob. */
+    char *pre_move = snapshot();
+    int64_t c4 = edit("move", "UPDATE buildings SET geom = MakePoint(116.405, 39.905, 4326) WHERE fid = 1");
+    logged_geometry("changeset = 4", &flag, &b, &a);
+    cr_assert(flag == 1 && b && a, "a geometry change logs before and after blobs");
+    cr_assert_eq(store_undo(st, c4, "tester", NULL, err, sizeof err), 0, "%s", err);
+    char *unmoved = snapshot();
+    cr_assert_str_eq(unmoved, pre_move);
+    free(before);
+    free(after);
+    free(undone);
+    free(redone);
+    free(pre_move);
+    free(unmoved);
+}
+
+Test(history, conflicts_still_caught_when_the_geometry_was_not_logged) {
+    /* c1 changes a property only; c2 then moves the same building: undoing c1 first is refused. */
+    int64_t c1 = edit("edit", "UPDATE buildings SET households = 41 WHERE fid = 1");
+    int64_t c2 = edit("move", "UPDATE buildings SET geom = MakePoint(116.405, 39.905, 4326) WHERE fid = 1");
+    cr_assert_eq(store_undo(st, c1, "tester", NULL, err, sizeof err), GP_ECONFLICT);
+    char later[32];
+    snprintf(later, sizeof later, "changeset %lld", (long long)c2);
+    cr_assert(strstr(err, "buildings b1 (fid 1)") && strstr(err, later), "%s", err);
+
+    /* c3 changes a property after c2 logged the geometry; a geometry write outside the log since is
+     * caught by comparing with c2's logged geometry. */
+    int64_t c3 = edit("edit", "UPDATE buildings SET households = 42 WHERE fid = 1");
+    cr_assert_eq(store_exec(st, "UPDATE buildings SET geom = MakePoint(116.406, 39.906, 4326) WHERE fid = 1", err, sizeof err), 0);
+    cr_assert_eq(store_undo(st, c3, "tester", NULL, err, sizeof err), GP_ECONFLICT);
+    cr_assert(strstr(err, "outside the change log"), "%s", err);
+    /* Put the logged geometry back: c3 undoes cleanly, then c2, then c1. */
+    cr_assert_eq(store_exec(st, "UPDATE buildings SET geom = MakePoint(116.405, 39.905, 4326) WHERE fid = 1", err, sizeof err), 0);
+    cr_assert_eq(store_undo(st, c3, "tester", NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(store_undo(st, c2, "tester", NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(store_undo(st, c1, "tester", NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(store_count(st, "changesets"), 6);
+}
