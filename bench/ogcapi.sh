@@ -49,8 +49,8 @@ echo "database: $CITY — $("$BIN" info --db "$DB" | awk '/^(communities|buildin
 # wrk_case NAME BASEURL URLFILE -> one result line "NAME rps p50 p99 mean_bytes non2xx"
 wrk_case() {
   local name=$1 base=$2 urls=$3 out=$WORK/wrk_$1.txt
-  wrk -t1 -c8 -d"$WARMUP" -s "$HERE/urls.lua" "$base" -- "$urls" >/dev/null 2>&1
-  wrk -t1 -c8 -d"$DURATION" --latency -s "$HERE/urls.lua" "$base" -- "$urls" >"$out" 2>&1
+  wrk -t1 -c8 -d"$WARMUP" -s "$ROOT/bench/tiles_kit/wrk/urls.lua" "$base" -- "$urls" >/dev/null 2>&1
+  wrk -t1 -c8 -d"$DURATION" --latency -s "$ROOT/bench/tiles_kit/wrk/urls.lua" "$base" -- "$urls" >"$out" 2>&1
   python3 - "$name" "$out" <<'PY'
 import re, sys
 name, t = sys.argv[1], open(sys.argv[2]).read()

@@ -43,15 +43,10 @@ static int components(const plan_units_t *u, int *comp) {
     return nc;
 }
 
-/* True when the units of part p other than `skip` are still connected (skip = -1: none skipped). */
-static int part_connected(const plan_units_t *u, const int *part, int p, int skip, int *mark, int *stack, int stamp) {
-    int start = -1, total = 0;
-    for (size_t i = 0; i < u->n; i++)
-        if (part[i] == p && (int)i != skip) {
-            total++;
-            if (start < 0) start = (int)i;
-        }
-    if (total == 0) return 0;
+/* Marks (with stamp) every unit of part p reachable from start without passing through `skip`;
+ * returns how many it marked. */
+static int part_flood(const plan_units_t *u, const int *part, int p, int skip, int start, int *mark, int *stack,
+                      int stamp) {
     int top = 0, seen = 1;
     stack[top++] = start;
     mark[start] = stamp;
@@ -65,7 +60,19 @@ static int part_connected(const plan_units_t *u, const int *part, int p, int ski
             seen++;
         }
     }
-    return seen == total;
+    return seen;
+}
+
+/* True when the units of part p other than `skip` are still connected (skip = -1: none skipped). */
+static int part_connected(const plan_units_t *u, const int *part, int p, int skip, int *mark, int *stack, int stamp) {
+    int start = -1, total = 0;
+    for (size_t i = 0; i < u->n; i++)
+        if (part[i] == p && (int)i != skip) {
+            total++;
+            if (start < 0) start = (int)i;
+        }
+    if (total == 0) return 0;
+    return part_flood(u, part, p, skip, start, mark, stack, stamp) == total;
 }
 
 /* METIS 5.1 keeps its random generator in process-global state (GKlib), so two threads partitioning
@@ -159,18 +166,7 @@ static int carry_orphans(const plan_units_t *u, int *part, int p, int skip, int 
     for (size_t i = 0; i < u->n && start < 0; i++)
         if (part[i] == p && (int)i != skip && u->households[i] > 0) start = (int)i;
     if (start < 0) return 0;
-    int top = 0;
-    stack[top++] = start;
-    mark[start] = stamp;
-    while (top) {
-        int v = stack[--top];
-        for (int e = u->xadj[v]; e < u->xadj[v + 1]; e++) {
-            int w = u->adjncy[e];
-            if (w == skip || part[w] != p || mark[w] == stamp) continue;
-            mark[w] = stamp;
-            stack[top++] = w;
-        }
-    }
+    part_flood(u, part, p, skip, start, mark, stack, stamp);
     for (size_t i = 0; i < u->n; i++)
         if (part[i] == p && (int)i != skip && mark[i] != stamp && u->households[i] > 0) return 0;
     for (size_t i = 0; i < u->n; i++)
