@@ -159,11 +159,58 @@ static void history_feature_name(const char *tbl, int64_t fid, const char *row_j
     json_decref(row);
 }
 
-/* Column names as listed in a row JSON, checked to be plain identifiers (they reach SQL text). */
-static int history_row_columns(store_t *st, const char *row_json, buf_t *cols, int *ncols, char *err, size_t errlen) {
+/* Statements prepared during one undo, found again by their SQL text: undoing a city-wide grid
+ * division replays some 145,000 change rows through a handful of distinct statements, and preparing
+ * each one anew cost more than the replay itself. NULL cache: prepare and finalize every time. */
+typedef struct history_stmts {
+    int n, cap;
+    char **sql;
+    sqlite3_stmt **stmt;
+} history_stmts_t;
+
+static sqlite3_stmt *history_prepare(store_t *st, history_stmts_t *c, const char *sql) {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "SELECT key FROM json_each(?)", -1, &s, NULL) != SQLITE_OK)
-        return history_db_error(st, err, errlen);
+    for (int i = 0; c && i < c->n; i++)
+        if (!strcmp(c->sql[i], sql)) {
+            sqlite3_clear_bindings(c->stmt[i]);
+            return c->stmt[i];
+        }
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return NULL;
+    if (c && c->n == c->cap) {
+        int cap = c->cap ? 2 * c->cap : 16;
+        char **sqls = realloc(c->sql, (size_t)cap * sizeof *sqls);
+        if (sqls) c->sql = sqls;
+        sqlite3_stmt **stmts = sqls ? realloc(c->stmt, (size_t)cap * sizeof *stmts) : NULL;
+        if (stmts) { c->stmt = stmts; c->cap = cap; }
+    }
+    if (c && c->n < c->cap && (c->sql[c->n] = strdup(sql)) != NULL) c->stmt[c->n++] = s;
+    return s;
+}
+
+/* Done with a statement from history_prepare: reset it if the cache keeps it, else finalize it. */
+static void history_release(history_stmts_t *c, sqlite3_stmt *s) {
+    for (int i = 0; c && i < c->n; i++)
+        if (c->stmt[i] == s) {
+            sqlite3_reset(s);
+            return;
+        }
+    sqlite3_finalize(s);
+}
+
+static void history_stmts_free(history_stmts_t *c) {
+    for (int i = 0; i < c->n; i++) {
+        sqlite3_finalize(c->stmt[i]);
+        free(c->sql[i]);
+    }
+    free(c->sql);
+    free(c->stmt);
+}
+
+/* Column names as listed in a row JSON, checked to be plain identifiers (they reach SQL text). */
+static int history_row_columns(store_t *st, history_stmts_t *cache, const char *row_json, buf_t *cols, int *ncols,
+                               char *err, size_t errlen) {
+    sqlite3_stmt *s = history_prepare(st, cache, "SELECT key FROM json_each(?)");
+    if (!s) return history_db_error(st, err, errlen);
     sqlite3_bind_text(s, 1, row_json, -1, SQLITE_STATIC);
     buf_reset(cols);
     *ncols = 0;
@@ -178,26 +225,26 @@ static int history_row_columns(store_t *st, const char *row_json, buf_t *cols, i
         buf_append(cols, "", 1); /* NUL-separated list */
         (*ncols)++;
     }
-    sqlite3_finalize(s);
+    history_release(cache, s);
     return rc;
 }
 
 /* Current state of a row as the triggers would record it: returns 1 with the row JSON and geometry
  * copied into row and geom (malloc, caller frees), 0 when the row is absent. */
-static int history_current(store_t *st, const char *tbl, int64_t fid, const char *like_row, char **row,
-                           unsigned char **geom, int *geomlen, char *err, size_t errlen) {
+static int history_current(store_t *st, history_stmts_t *cache, const char *tbl, int64_t fid, const char *like_row,
+                           char **row, unsigned char **geom, int *geomlen, char *err, size_t errlen) {
     buf_t cols = {0}, sql = {0};
     int ncols, rc;
     *row = NULL;
     *geom = NULL;
     *geomlen = 0;
-    if ((rc = history_row_columns(st, like_row, &cols, &ncols, err, errlen))) goto end;
+    if ((rc = history_row_columns(st, cache, like_row, &cols, &ncols, err, errlen))) goto end;
     buf_puts(&sql, "SELECT json_object(");
     const char *c = cols.data;
     for (int i = 0; i < ncols; i++, c += strlen(c) + 1) buf_printf(&sql, "%s'%s', \"%s\"", i ? ", " : "", c, c);
     buf_printf(&sql, "), geom FROM \"%s\" WHERE fid = ?", tbl);
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL) != SQLITE_OK) {
+    sqlite3_stmt *s = history_prepare(st, cache, sql.data);
+    if (!s) {
         rc = history_db_error(st, err, errlen);
         goto end;
     }
@@ -212,7 +259,7 @@ static int history_current(store_t *st, const char *tbl, int64_t fid, const char
         }
         rc = 1;
     }
-    sqlite3_finalize(s);
+    history_release(cache, s);
 end:
     buf_free(&cols);
     buf_free(&sql);
@@ -225,7 +272,7 @@ end:
  * before_geom, what that later change found). When no change to the row ever logged a geometry
  * (imported, only properties edited since), the log has no geometry to compare: it is skipped,
  * which loses nothing, because undo of a property-only change does not write the geometry. */
-static int history_check_conflicts(store_t *st, int64_t id, char *err, size_t errlen) {
+static int history_check_conflicts(store_t *st, history_stmts_t *cache, int64_t id, char *err, size_t errlen) {
     sqlite3_stmt *s, *who = NULL;
     const char *sql =
         "SELECT c.tbl, c.fid, c.kind, c.after_row,"
@@ -258,7 +305,7 @@ static int history_check_conflicts(store_t *st, int64_t id, char *err, size_t er
         char *cur = NULL;
         unsigned char *cur_geom = NULL;
         int cur_len = 0;
-        int present = history_current(st, tbl, fid, any_row, &cur, &cur_geom, &cur_len, err, errlen);
+        int present = history_current(st, cache, tbl, fid, any_row, &cur, &cur_geom, &cur_len, err, errlen);
         if (present < 0) { rc = present; break; }
         int same = deleted ? !present
                            : present && after && !strcmp(cur, after) &&
@@ -291,8 +338,9 @@ static int history_check_conflicts(store_t *st, int64_t id, char *err, size_t er
 
 /* Applies the inverse of one recorded change. An update that did not log its geometry (geom_logged
  * 0) did not change it, so its inverse leaves geom alone. */
-static int history_revert_change(store_t *st, const char *tbl, int64_t fid, const char *kind, const char *before,
-                                 const void *before_geom, int before_len, int geom_logged, char *err, size_t errlen) {
+static int history_revert_change(store_t *st, history_stmts_t *cache, const char *tbl, int64_t fid, const char *kind,
+                                 const char *before, const void *before_geom, int before_len, int geom_logged, char *err,
+                                 size_t errlen) {
     buf_t cols = {0}, sql = {0};
     sqlite3_stmt *s = NULL;
     int ncols = 0, rc = GP_OK;
@@ -303,7 +351,7 @@ static int history_revert_change(store_t *st, const char *tbl, int64_t fid, cons
             rc = err_set(err, errlen, GP_EDB, "%s: %s change to %s fid %lld has no before row", st->path, kind, tbl, (long long)fid);
             goto end;
         }
-        if ((rc = history_row_columns(st, before, &cols, &ncols, err, errlen))) goto end;
+        if ((rc = history_row_columns(st, cache, before, &cols, &ncols, err, errlen))) goto end;
         const char *c = cols.data;
         if (!strcmp(kind, "delete")) {
             buf_printf(&sql, "INSERT INTO \"%s\"(", tbl);
@@ -318,7 +366,7 @@ static int history_revert_change(store_t *st, const char *tbl, int64_t fid, cons
             buf_puts(&sql, geom_logged ? ", geom = ?2 WHERE fid = ?3" : " WHERE fid = ?3");
         }
     }
-    if (sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL) != SQLITE_OK) {
+    if (!(s = history_prepare(st, cache, sql.data))) {
         rc = history_db_error(st, err, errlen);
         goto end;
     }
@@ -331,7 +379,7 @@ static int history_revert_change(store_t *st, const char *tbl, int64_t fid, cons
         rc = err_set(err, errlen, GP_ECONFLICT, "cannot restore %s: %s", name, sqlite3_errmsg(st->db));
     }
 end:
-    sqlite3_finalize(s);
+    if (s) history_release(cache, s);
     buf_free(&cols);
     buf_free(&sql);
     return rc;
@@ -339,6 +387,7 @@ end:
 
 int store_undo(store_t *st, int64_t changeset_id, const char *user, int64_t *undo_id, char *err, size_t errlen) {
     sqlite3_stmt *s = NULL;
+    history_stmts_t cache = {0};
     int rc = store_begin(st, err, errlen);
     if (rc) return rc;
     if (sqlite3_prepare_v2(st->db, "SELECT undone_by FROM changesets WHERE id = ?", -1, &s, NULL) != SQLITE_OK) {
@@ -357,7 +406,7 @@ int store_undo(store_t *st, int64_t changeset_id, const char *user, int64_t *und
     }
     sqlite3_finalize(s);
     s = NULL;
-    if ((rc = history_check_conflicts(st, changeset_id, err, errlen))) goto end;
+    if ((rc = history_check_conflicts(st, &cache, changeset_id, err, errlen))) goto end;
     char summary[64];
     snprintf(summary, sizeof summary, "{\"undo_of\":%lld}", (long long)changeset_id);
     int64_t id;
@@ -375,7 +424,7 @@ int store_undo(store_t *st, int64_t changeset_id, const char *user, int64_t *und
             rc = err_set(err, errlen, GP_EDB, "%s: change log names unknown table '%s'", st->path, tbl);
             break;
         }
-        rc = history_revert_change(st, tbl, sqlite3_column_int64(s, 1), (const char *)sqlite3_column_text(s, 2),
+        rc = history_revert_change(st, &cache, tbl, sqlite3_column_int64(s, 1), (const char *)sqlite3_column_text(s, 2),
                                    (const char *)sqlite3_column_text(s, 3), sqlite3_column_blob(s, 4),
                                    sqlite3_column_bytes(s, 4), sqlite3_column_int(s, 5), err, errlen);
     }
@@ -391,6 +440,7 @@ int store_undo(store_t *st, int64_t changeset_id, const char *user, int64_t *und
     if (undo_id) *undo_id = id;
 end:
     sqlite3_finalize(s);
+    history_stmts_free(&cache);
     if (rc) store_rollback(st);
     return rc;
 }
