@@ -280,14 +280,6 @@ static int set_circles_locked(cache_serve_t *cs, size_t n, const unsigned char *
     return 0;
 }
 
-int cache_serve_set_circles(cache_serve_t *cs, size_t n, const unsigned char *const *wkb, const size_t *wkb_len,
-                            const char *const *types, char *err, size_t errlen) {
-    pthread_mutex_lock(&cs->sync_lock);
-    int rc = set_circles_locked(cs, n, wkb, wkb_len, types, err, errlen);
-    pthread_mutex_unlock(&cs->sync_lock);
-    return rc;
-}
-
 /* The circles layer from the database: straight-line service circles dissolved per circle type of
  * the database's profile (circles module), typed by circle id. A database without facilities gets
  * an empty layer. Called at open and when facilities change or data is re-imported. */

@@ -36,11 +36,6 @@ int cache_serve_tile(cache_serve_t *cs, render_ctx_t *ctx, int layer, int z, uin
  * the number of cached tiles removed. 0 or a negative code with err. */
 int cache_serve_sync(cache_serve_t *cs, long *expired, char *err, size_t errlen);
 
-/* Replaces the service-circle polygons (lon/lat WKB with a type each, e.g. from the plan module)
- * and expires the circles-layer tiles under the old and new ones. */
-int cache_serve_set_circles(cache_serve_t *cs, size_t n, const unsigned char *const *wkb, const size_t *wkb_len,
-                            const char *const *types, char *err, size_t errlen);
-
 /* The current scene with a reference (render_scene_unref), e.g. for TileJSON bounds. */
 render_scene_t *cache_serve_scene(cache_serve_t *cs);
 cache_t *cache_serve_cache(cache_serve_t *cs);

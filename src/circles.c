@@ -988,20 +988,3 @@ void circles_layer_free(circles_layer_t *layer) {
     free(layer->types);
     memset(layer, 0, sizeof *layer);
 }
-
-int circles_store_layer(GEOSContextHandle_t g, struct store *st, circles_mode_t mode, circles_defs_t **defs,
-                        circles_layer_t *layer, char *err, size_t errlen) {
-    circles_data_t *d = NULL;
-    memset(layer, 0, sizeof *layer);
-    int rc = circles_defs_for_store(st, defs, NULL, 0, err, errlen);
-    if (!rc) rc = circles_data_load(g, st, &d, err, errlen);
-    if (rc == GP_ENOTFOUND) rc = GP_OK;   /* an empty database: no circles */
-    if (!rc && d && mode == CIRCLES_NETWORK && d->n_roads == 0) mode = CIRCLES_STRAIGHT;
-    if (!rc && d) rc = circles_layer_wkb(g, d, *defs, mode, layer, err, errlen);
-    circles_data_free(g, d);
-    if (rc) {
-        circles_defs_free(*defs);
-        *defs = NULL;
-    }
-    return rc;
-}

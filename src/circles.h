@@ -165,7 +165,7 @@ int circles_defs_load(const char *profile, circles_defs_t **out, char *source, s
 int circles_defs_for_store(struct store *st, circles_defs_t **out, char *source, size_t sourcelen, char *err, size_t errlen);
 
 /* The tile renderer's circles layer: one dissolved lon/lat (Multi)Polygon per circle with sites,
- * as WKB, with the circle id as its type (render_scene_with_circles / cache_serve_set_circles take
+ * as WKB, with the circle id as its type (render_scene_with_circles takes
  * exactly these arrays). types point into defs, which must outlive the layer. */
 typedef struct circles_layer {
     size_t n;
@@ -176,11 +176,6 @@ typedef struct circles_layer {
 int circles_layer_wkb(GEOSContextHandle_t gctx, circles_data_t *d, const circles_defs_t *defs, circles_mode_t mode,
                       circles_layer_t *layer, char *err, size_t errlen);
 void circles_layer_free(circles_layer_t *layer);   /* accepts NULL; frees the arrays, not the struct */
-/* The same straight from a database: loads the rules (circles_defs_for_store) and the data, and
- * fills layer (network mode falls back to straight when there are no roads). An empty database
- * gives an empty layer. On success the caller frees *defs (after the layer: types point into it). */
-int circles_store_layer(GEOSContextHandle_t gctx, struct store *st, circles_mode_t mode, circles_defs_t **defs,
-                        circles_layer_t *layer, char *err, size_t errlen);
 
 /* Maps an OSM "key=value" category (facilities_points.geojson) to a facility type id, or NULL:
  * amenity=school -> school, shop=supermarket|convenience -> supermarket, amenity=clinic|doctors,

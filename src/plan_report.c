@@ -28,19 +28,26 @@ int plan_parts_geojson(GEOSContextHandle_t g, const plan_part_t *parts, size_t n
     return 0;
 }
 
+/* Appends "code":…,"name":…,"street_code":… of a community (no braces): the identity every
+ * community object in the reports starts with. */
+static void community_identity_json(const plan_community_t *c, buf_t *out) {
+    buf_puts(out, "\"code\":");
+    buf_json_string(out, c->code);
+    buf_puts(out, ",\"name\":");
+    buf_json_string(out, c->name);
+    buf_puts(out, ",\"street_code\":");
+    buf_json_string(out, c->street_code);
+}
+
 int plan_city_geojson(GEOSContextHandle_t g, const plan_city_t *city, buf_t *out) {
     buf_puts(out, "{\"type\":\"FeatureCollection\",\"features\":[");
     int first = 1;
     for (size_t i = 0; i < city->ncomms; i++) {
         const plan_community_t *c = &city->comms[i];
         if (!c->geom) continue;
-        buf_printf(out, "%s{\"type\":\"Feature\",\"properties\":{\"code\":", first ? "" : ",");
+        buf_printf(out, "%s{\"type\":\"Feature\",\"properties\":{", first ? "" : ",");
         first = 0;
-        buf_json_string(out, c->code);
-        buf_puts(out, ",\"name\":");
-        buf_json_string(out, c->name);
-        buf_puts(out, ",\"street_code\":");
-        buf_json_string(out, c->street_code);
+        community_identity_json(c, out);
         buf_printf(out, ",\"households\":%ld,\"population\":%ld,\"locked\":%d},\"geometry\":", c->households,
                    c->population, c->locked);
         if (geo_to_geojson(g, c->geom, 7, out)) return GP_EGEOM;
@@ -62,13 +69,9 @@ void plan_check_json(const rules_t *r, const plan_city_t *city, buf_t *out) {
         const char *status = plan_status(&band, c->households, &action);
         plan_police_t p;
         plan_police(r, c->households, c->population, &p);
-        buf_printf(out, "%s{\"code\":", first ? "" : ",");
+        buf_printf(out, "%s{", first ? "" : ",");
         first = 0;
-        buf_json_string(out, c->code);
-        buf_puts(out, ",\"name\":");
-        buf_json_string(out, c->name);
-        buf_puts(out, ",\"street_code\":");
-        buf_json_string(out, c->street_code);
+        community_identity_json(c, out);
         buf_printf(out, ",\"households\":%ld,\"population\":%ld,\"status\":\"%s\",\"action\":", c->households, c->population,
                    status);
         if (action) buf_printf(out, "\"%s\"", action);
